@@ -1,0 +1,124 @@
+package reaper
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Signals holds the channels that [Catch] registered. SIGCHLD has a channel
+// of its own so that a storm of child exits can never crowd out a SIGTERM.
+type Signals struct {
+	chld  chan os.Signal // capacity 1: SIGCHLDs coalesce, one means "reap until done"
+	other chan os.Signal
+}
+
+// Catch registers a handler for every signal that can be caught, except
+// SIGURG (the Go runtime's preemption signal, never forwarded). Call it first
+// thing in main: until it has run, a SIGTERM makes a Go program exit 2.
+//
+// SIGTTIN and SIGTTOU are caught and dropped rather than set to SIG_IGN: an
+// ignored signal stays ignored across exec, a caught one is reset to the
+// default, so the main command starts with the dispositions it expects.
+func Catch() *Signals {
+	s := &Signals{
+		chld:  make(chan os.Signal, 1),
+		other: make(chan os.Signal, 64),
+	}
+	signal.Notify(s.chld, unix.SIGCHLD)
+	var sigs []os.Signal
+	for n := 1; n <= 64; n++ {
+		switch sig := syscall.Signal(n); sig {
+		case unix.SIGKILL, unix.SIGSTOP, unix.SIGCHLD, unix.SIGURG:
+		default:
+			if n < 32 || n >= 34 { // 32 and 33 belong to the C library
+				sigs = append(sigs, sig)
+			}
+		}
+	}
+	signal.Notify(s.other, sigs...)
+	return s
+}
+
+// isShutdownSignal reports whether receiving sig starts the shutdown sequence.
+func isShutdownSignal(sig syscall.Signal) bool {
+	return sig == unix.SIGTERM || sig == unix.SIGINT || sig == unix.SIGQUIT
+}
+
+// neverForwarded reports whether sig concerns boxinit itself: job-control
+// stops from the terminal and the SIGPIPE of its own writes.
+func neverForwarded(sig syscall.Signal) bool {
+	switch sig {
+	case unix.SIGCHLD, unix.SIGURG, unix.SIGTTIN, unix.SIGTTOU, unix.SIGPIPE:
+		return true
+	}
+	return false
+}
+
+// ParseSignal accepts a signal name with or without "SIG" in any case
+// ("TERM", "sigterm") or a number ("15"). "0" is allowed: it means no signal.
+func ParseSignal(s string) (syscall.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 0 || n > 64 {
+			return 0, fmt.Errorf("signal %q: number out of range 0-64", s)
+		}
+		return syscall.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("signal %q: unknown name", s)
+}
+
+// SignalName returns "SIGTERM" for 15, or the number for signals without a name.
+func SignalName(sig syscall.Signal) string {
+	if name := unix.SignalName(sig); name != "" {
+		return name
+	}
+	return strconv.Itoa(int(sig))
+}
+
+// Rewrite maps a received signal to the one forwarded; 0 drops the signal.
+type Rewrite map[syscall.Signal]syscall.Signal
+
+// ParseRewrite parses dumb-init style FROM:TO pairs, e.g. "TERM:QUIT" or "15:3".
+func ParseRewrite(pairs []string) (Rewrite, error) {
+	rw := Rewrite{}
+	for _, p := range pairs {
+		from, to, ok := strings.Cut(p, ":")
+		if !ok {
+			return nil, fmt.Errorf("rewrite %q: want FROM:TO, e.g. TERM:QUIT", p)
+		}
+		f, err := ParseSignal(from)
+		if err != nil {
+			return nil, fmt.Errorf("rewrite %q: %w", p, err)
+		}
+		if f == 0 || f == unix.SIGKILL || f == unix.SIGSTOP || f == unix.SIGCHLD {
+			return nil, fmt.Errorf("rewrite %q: %s cannot be rewritten", p, SignalName(f))
+		}
+		t, err := ParseSignal(to)
+		if err != nil {
+			return nil, fmt.Errorf("rewrite %q: %w", p, err)
+		}
+		rw[f] = t
+	}
+	return rw, nil
+}
+
+// apply returns the signal to forward for a received one, and false when the
+// rewrite drops it.
+func (rw Rewrite) apply(sig syscall.Signal) (syscall.Signal, bool) {
+	if to, ok := rw[sig]; ok {
+		return to, to != 0
+	}
+	return sig, true
+}

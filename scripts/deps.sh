@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what boxinit's tests and benchmarks need on a fresh Debian 12 /
+# Ubuntu machine, as root. Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+STATICCHECK_VERSION=${STATICCHECK_VERSION:-v0.8.2}
+packages=(util-linux bsdutils procps bash tini)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" != 0 ]; then
+	echo "deps: not root, cannot install ${missing[*]}; the tests that need them will skip or fail" >&2
+elif [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+gobin=$(go env GOPATH)/bin
+if [ ! -x "$gobin/staticcheck" ]; then
+	echo "deps: installing staticcheck $STATICCHECK_VERSION"
+	GOFLAGS= go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi

@@ -22,7 +22,7 @@ type Reaper struct {
 	devNull *os.File
 	poke    chan struct{}
 
-	mu        sync.Mutex // held from fork to registration, and from reap to delivery
+	mu        sync.Mutex // held from fork to registration, and around each wait4
 	procs     map[int]*Proc
 	childless chan struct{} // closed while the last reap pass saw ECHILD
 	noKids    bool
@@ -84,43 +84,40 @@ func (r *Reaper) nudge() {
 }
 
 // reap collects every exited child until none is left or none has exited.
+// Each wait4 runs under the lock that Start holds from fork to
+// registration, so a status is never looked up before its pid is
+// registered, and an ECHILD is never stale.
 func (r *Reaper) reap() {
 	for {
+		r.mu.Lock()
 		var ws unix.WaitStatus
 		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if errors.Is(err, unix.ECHILD) && !r.noKids {
+			r.noKids = true
+			close(r.childless)
+		}
+		p := r.procs[pid]
+		delete(r.procs, pid)
+		r.mu.Unlock()
+
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.ECHILD):
-			r.mu.Lock()
-			if !r.noKids {
-				r.noKids = true
-				close(r.childless)
-			}
-			r.mu.Unlock()
 			return
 		case err != nil:
 			r.log.Error("wait4 failed", "err", err)
 			return
 		case pid == 0:
 			return
+		case p == nil:
+			r.orphans.Add(1)
+		default:
+			p.status = ws
+			close(p.done)
+			_ = p.process.Release()
 		}
-		r.deliver(pid, ws)
 	}
-}
-
-func (r *Reaper) deliver(pid int, ws unix.WaitStatus) {
-	r.mu.Lock()
-	p := r.procs[pid]
-	delete(r.procs, pid)
-	r.mu.Unlock()
-	if p == nil {
-		r.orphans.Add(1)
-		return
-	}
-	p.status = ws
-	close(p.done)
-	_ = p.process.Release()
 }
 
 // childlessCh returns a channel that is closed once a reap pass finds that

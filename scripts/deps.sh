@@ -4,7 +4,7 @@
 set -euo pipefail
 
 STATICCHECK_VERSION=${STATICCHECK_VERSION:-v0.8.2}
-packages=(util-linux bsdutils procps bash tini)
+packages=(util-linux bsdutils procps bash tini passwd sudo)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -33,6 +33,7 @@ type Options struct {
 // Replace atomically sets the content of path to data. It writes nothing
 // and returns false when the file already has that content.
 func Replace(path string, data []byte, o Options) (changed bool, err error) {
+	RemoveStaleTemps(path)
 	old, err := os.ReadFile(path)
 	switch {
 	case err == nil && bytes.Equal(old, data):
@@ -91,6 +92,20 @@ func writeTemp(path string, data []byte, mode fs.FileMode, uid, gid int) (err er
 		return err
 	}
 	return syncDir(dir)
+}
+
+// RemoveStaleTemps deletes the temporary files that a writer killed between
+// create and rename left beside path or its backup. Only call it where
+// no other writer of path can be at work (Replace does, under the lock its
+// caller holds for that file).
+func RemoveStaleTemps(path string) {
+	dir, base := filepath.Split(path)
+	for _, b := range []string{base, base + "-"} {
+		stale, _ := filepath.Glob(filepath.Join(dir, "."+b+".boxinit-*"))
+		for _, f := range stale {
+			_ = os.Remove(f)
+		}
+	}
 }
 
 func syncDir(dir string) error {

@@ -71,6 +71,9 @@ func EnsureAccount(root string, a Account, log *slog.Logger) (Changes, error) {
 		return Changes{}, err
 	}
 	defer unlock()
+	for _, f := range accountFiles {
+		sysfile.RemoveStaleTemps(filepath.Join(root, f.path)) // left by a killed run
+	}
 
 	db, err := loadDB(root)
 	if err != nil {

@@ -1,10 +1,10 @@
 package users
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -13,9 +13,10 @@ import (
 // written back differs only in the lines boxinit changed: comments, blank
 // lines, odd entries and their order survive byte for byte.
 type table struct {
-	name   string // file name for messages: "/etc/passwd"
-	fields int    // fields per entry: 7, 4, 9 or 4
-	lines  []string
+	name    string // file name for messages: "/etc/passwd"
+	nfields int    // fields per entry: 7, 4, 9 or 4
+	lines   []string
+	fields  [][]string // split entries, nil for lines that are not entries
 	// noFinalNewline is set when the file did not end with a newline.
 	noFinalNewline bool
 }
@@ -23,33 +24,40 @@ type table struct {
 // parseTable reads a colon file. Lines that are not entries (comments, NIS
 // "+" lines, wrong field counts) are kept but never matched.
 func parseTable(name string, fields int, r io.Reader) (*table, error) {
-	t := &table{name: name, fields: fields}
+	t := &table{name: name, nfields: fields}
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	if len(data) > 0 && data[len(data)-1] != '\n' {
+	if len(data) == 0 {
+		return t, nil
+	}
+	text := string(data)
+	if strings.HasSuffix(text, "\n") {
+		text = text[:len(text)-1]
+	} else {
 		t.noFinalNewline = true
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		t.lines = append(t.lines, sc.Text())
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+	t.lines = strings.Split(text, "\n")
+	t.fields = make([][]string, len(t.lines))
+	for i, l := range t.lines {
+		t.fields[i] = t.split(l)
 	}
 	return t, nil
 }
 
-// entry returns the fields of line i, or nil when it is not an entry.
+// entry returns a copy of the fields of line i, or nil when it is not an
+// entry.
 func (t *table) entry(i int) []string {
-	l := t.lines[i]
+	return slices.Clone(t.fields[i])
+}
+
+func (t *table) split(l string) []string {
 	if l == "" || l[0] == '#' || l[0] == '+' || l[0] == '-' {
 		return nil
 	}
 	f := strings.Split(l, ":")
-	if len(f) != t.fields {
+	if len(f) != t.nfields {
 		return nil
 	}
 	return f
@@ -58,9 +66,9 @@ func (t *table) entry(i int) []string {
 // find returns the index and fields of the entry whose field col equals
 // value, or -1.
 func (t *table) find(col int, value string) (int, []string) {
-	for i := range t.lines {
-		if f := t.entry(i); f != nil && f[col] == value {
-			return i, f
+	for i, f := range t.fields {
+		if f != nil && f[col] == value {
+			return i, slices.Clone(f)
 		}
 	}
 	return -1, nil
@@ -72,6 +80,7 @@ func (t *table) set(i int, fields []string) bool {
 	line := strings.Join(fields, ":")
 	if i < 0 {
 		t.lines = append(t.lines, line)
+		t.fields = append(t.fields, t.split(line))
 		t.noFinalNewline = false // the old last line gets its newline
 		return true
 	}
@@ -79,6 +88,7 @@ func (t *table) set(i int, fields []string) bool {
 		return false
 	}
 	t.lines[i] = line
+	t.fields[i] = t.split(line)
 	return true
 }
 

@@ -1,0 +1,61 @@
+package sysfile
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestReplace_KeepsOwnerAndModeAndTheOldContentAsBackup(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shadow")
+	require.NoError(t, os.WriteFile(path, []byte("old\n"), 0o640))
+	if os.Geteuid() == 0 {
+		require.NoError(t, os.Chown(path, 0, 42))
+	}
+	changed, err := Replace(path, []byte("new\n"), Options{Mode: 0o644, Backup: true})
+	require.NoError(t, err)
+	assert.True(t, changed)
+	b, _ := os.ReadFile(path)
+	assert.Equal(t, "new\n", string(b))
+	b, _ = os.ReadFile(path + "-")
+	assert.Equal(t, "old\n", string(b))
+	for _, p := range []string{path, path + "-"} {
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm(), p)
+		if os.Geteuid() == 0 {
+			assert.Equal(t, uint32(42), fi.Sys().(*syscall.Stat_t).Gid, p)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	assert.Len(t, entries, 2, "no temporary file left")
+}
+
+func TestReplace_WritesNothingWhenTheContentIsTheSame(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hosts")
+	require.NoError(t, os.WriteFile(path, []byte("same\n"), 0o644))
+	old := time.Now().Add(-time.Hour)
+	require.NoError(t, os.Chtimes(path, old, old))
+	changed, err := Replace(path, []byte("same\n"), Options{Backup: true})
+	require.NoError(t, err)
+	assert.False(t, changed)
+	fi, _ := os.Stat(path)
+	assert.Equal(t, old.Unix(), fi.ModTime().Unix())
+	assert.NoFileExists(t, path+"-")
+}
+
+func TestReplace_CreatesAMissingFileWithTheGivenMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sudoers-rule")
+	changed, err := Replace(path, []byte("x\n"), Options{Mode: 0o440, Backup: true})
+	require.NoError(t, err)
+	assert.True(t, changed)
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o440), fi.Mode().Perm())
+	assert.NoFileExists(t, path+"-", "nothing to back up")
+}

@@ -31,6 +31,8 @@ bench: build ## benchmarks, boxinit side by side with tini (root)
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz FuzzParseStat -fuzztime $(or $(FUZZTIME),30s) ./internal/procfs
+	$(GO) test -run '^$$' -fuzz FuzzTableRoundTrip -fuzztime $(or $(FUZZTIME),30s) ./internal/users
+	$(GO) test -run '^$$' -fuzz FuzzMergeAuthorizedKeys -fuzztime $(or $(FUZZTIME),30s) ./internal/users
 
 lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

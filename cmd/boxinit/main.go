@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	"github.com/boxinit/boxinit/internal/reaper"
 )
@@ -70,6 +71,7 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Run 'boxinit --help' for usage.")
 		return exitUsage
 	}
+	unix.Umask(0o022) // what every child starts with, whatever the runtime gave
 	r, err := reaper.New(cfg.log, sigs)
 	if err != nil {
 		cfg.log.Error("cannot start", "err", err)

@@ -32,7 +32,7 @@ func ParseStat(b []byte) (Stat, error) {
 		return Stat{}, fmt.Errorf("parse stat: pid: %w", err)
 	}
 	fields := bytes.Fields(b[end+1:])
-	if len(fields) < 2 || len(fields[0]) != 1 {
+	if len(fields) < 2 || len(fields[0]) != 1 || !isLetter(fields[0][0]) {
 		return Stat{}, fmt.Errorf("parse stat %q: want state and ppid after comm", b)
 	}
 	ppid, err := strconv.Atoi(string(fields[1]))
@@ -41,6 +41,8 @@ func ParseStat(b []byte) (Stat, error) {
 	}
 	return Stat{PID: pid, PPID: ppid, State: fields[0][0]}, nil
 }
+
+func isLetter(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }
 
 // ReadStat reads procDir/PID/stat.
 func ReadStat(procDir string, pid int) (Stat, error) {

@@ -34,13 +34,14 @@ const lastSystemUID = 999
 
 var nameRE = regexp.MustCompile(`^[a-z_][a-z0-9_.-]*$`)
 
-// ValidateName checks a user name against the rules of DEFAULT_USER.
+// ValidateName checks a user name against the rules of DEFAULT_USER; the
+// error names the variable, the value and the rule.
 func ValidateName(name string) error {
 	switch {
 	case !nameRE.MatchString(name):
-		return fmt.Errorf("%q: must match %s", name, nameRE)
+		return fmt.Errorf("DEFAULT_USER %q: must match %s", name, nameRE)
 	case len(name) > 32:
-		return fmt.Errorf("%q: longer than 32 characters", name)
+		return fmt.Errorf("DEFAULT_USER %q: longer than 32 characters", name)
 	}
 	return nil
 }

@@ -211,7 +211,7 @@ func TestValidateName_FollowsTheRulesOfDEFAULT_USER(t *testing.T) {
 		assert.NoError(t, ValidateName(ok), ok)
 	}
 	for bad, msg := range map[string]string{
-		"Bad User":              `"Bad User": must match ^[a-z_][a-z0-9_.-]*$`,
+		"Bad User":              `DEFAULT_USER "Bad User": must match ^[a-z_][a-z0-9_.-]*$`,
 		"9lives":                "must match",
 		"":                      "must match",
 		"root/x":                "must match",

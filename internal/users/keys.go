@@ -87,10 +87,11 @@ func mergeAuthorizedKeys(old string, sets []KeySet) string {
 	var out []string
 	seen := map[string]bool{}
 	previous := map[string][]string{} // source → its managed lines from last time
-	sc := bufio.NewScanner(strings.NewReader(old))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	var lines []string
+	if old != "" {
+		lines = strings.Split(strings.TrimSuffix(old, "\n"), "\n")
+	}
+	for _, line := range lines { // split exactly: a hand-added line stays byte for byte
 		if key, src := splitMarker(line); src != "" {
 			previous[src] = append(previous[src], key)
 			continue

@@ -2,6 +2,8 @@ package users
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -29,6 +31,12 @@ func TestParseGroup_SplitsMembers(t *testing.T) {
 func FuzzTableRoundTrip(f *testing.F) {
 	for _, s := range []string{"", "\n", "root:x:0:0:root:/root:/bin/bash\n", "a:b\r\nc", "# x\n\n\nno newline", ":::::::"} {
 		f.Add([]byte(s))
+	}
+	seeds, _ := filepath.Glob("../../testdata/roots/*/etc/*") // real account files
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		tb, err := parseTable("passwd", 7, bytes.NewReader(in))

@@ -58,9 +58,9 @@ func TestEnsureSudoers_NoneRemovesOnlyAFileBoxinitWrote(t *testing.T) {
 func TestValidateSudoRule_RejectsRulesThatBreakTheirLine(t *testing.T) {
 	for rule, msg := range map[string]string{
 		"ALL=(ALL) ALL\nevil ALL=(ALL) NOPASSWD:ALL": "must be one line (character 14 breaks it)",
-		"ALL=(ALL) ALL\r":                           "must be one line",
-		"ALL=(ALL) ALL \\":                          "must not end in a backslash",
-		"  ":                                        "is empty; use none",
+		"ALL=(ALL) ALL\r":  "must be one line",
+		"ALL=(ALL) ALL \\": "must not end in a backslash",
+		"  ":               "is empty; use none",
 	} {
 		err := ValidateSudoRule(rule)
 		require.Error(t, err, rule)

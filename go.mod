@@ -9,6 +9,8 @@ require (
 
 require golang.org/x/crypto v0.58.0
 
+require github.com/joho/godotenv v1.5.1 // indirect
+
 require (
 	github.com/stretchr/testify v1.12.1
 	go.yaml.in/yaml/v3 v3.0.5 // indirect

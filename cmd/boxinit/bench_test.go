@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,7 +26,7 @@ type initUnderTest struct {
 
 func inits(b *testing.B) []initUnderTest {
 	testutil.RequireRoot(b)
-	out := []initUnderTest{{"boxinit", []string{boxinitBin}}}
+	out := []initUnderTest{{"boxinit", []string{boxinitBin, "--ready-file=" + filepath.Join(b.TempDir(), "ready")}}}
 	if tini, err := exec.LookPath("tini"); err == nil {
 		out = append(out, initUnderTest{"tini", []string{tini}})
 	} else {

@@ -71,6 +71,7 @@ type initProc struct {
 func startInit(t *testing.T, args ...string) *initProc {
 	t.Helper()
 	testutil.RequireRoot(t)
+	args = append([]string{"--ready-file=" + filepath.Join(t.TempDir(), "ready")}, args...)
 	p := &initProc{t: t, cmd: exec.Command(boxinitBin, args...), done: make(chan struct{})}
 	p.cmd.Stdout = &p.out
 	p.cmd.Stderr = &p.out

@@ -4,25 +4,43 @@
 //
 // Usage:
 //
-//	boxinit [flags] [--] [COMMAND [ARG...]]   run COMMAND (or idle) as init
-//	boxinit version                          print the version
+//	boxinit [flags] [--] [COMMAND [ARG...]]   boot, then run COMMAND (or idle) as init
+//	boxinit boot  [flags]                     run the boot sequence once and exit
+//	boxinit check [flags]                     validate the configuration; change nothing
+//	boxinit version                           print the version
 //
-// Flags, each also read from BOXINIT_<NAME> (upper case, '-' → '_'; the
-// flag wins):
+// Flags, each also read from BOXINIT_<NAME> (upper case, '-' → '_') of the
+// container environment; the flag wins:
 //
-//	--grace-period  time between SIGTERM and SIGKILL at shutdown (10s)
-//	--forward-to    group: signal the main command's process group (default);
-//	                process: the main process only
-//	--rewrite       FROM:TO, repeatable: forward FROM as TO; TO=0 drops FROM
-//	--log-format    text or json (log/slog to stderr)
-//	--log-level     debug, info, warn or error
+//	--root           root of the file system boot edits (/)
+//	--env-file       rc.env applied over the environment (/etc/rc.env)
+//	--user-script    run as the admin user after CUSTOMIZE_* (/etc/rc.user)
+//	--hooks-dir      executables run as root after the user is created (/etc/boxinit.d)
+//	--ready-file     touched when boot finished, removed at shutdown (/ready)
+//	--github-url     gh:NAME fetches <url>/NAME.keys (https://github.com)
+//	--launchpad-url  lp:NAME fetches <url>/~NAME/+sshkeys (https://launchpad.net)
+//	--grace-period   time between SIGTERM and SIGKILL at shutdown (10s)
+//	--forward-to     group: signal the main command's process group (default);
+//	                 process: the main process only
+//	--rewrite        FROM:TO, repeatable: forward FROM as TO; TO=0 drops FROM
+//	--log-format     text or json (log/slog to stderr)
+//	--log-level      debug, info, warn or error
+//
+// Variables, from the environment with rc.env on top (see internal/boot):
+// SET_HOSTNAME, DEFAULT_USER, DEFAULT_USER_ID, DEFAULT_USER_SHELL,
+// DEFAULT_USER_GROUPS, DEFAULT_USER_SUDO, DEFAULT_KEY, DEFAULT_KEY_IMPORT
+// (old name DEFAULT_KEYS), CUSTOMIZE_REPO, CUSTOMIZE_REPO_COMMAND (old name
+// CUSTOMIZE_CMD), CUSTOMIZE_COMMAND.
 //
 // Exit codes: the main command's (128+N if it died of signal N), 126/127
 // when it is not executable / not found, 0 after a clean stop without a
-// main command, 1 for internal errors, 2 for a bad command line.
+// main command, 1 for a failed boot or an internal error, 2 for a bad
+// command line, 78 for a bad configuration, 128+N for a stop by signal N
+// during boot.
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,14 +52,16 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
+	"github.com/boxinit/boxinit/internal/boot"
 	"github.com/boxinit/boxinit/internal/reaper"
 )
 
 var version = "dev"
 
 const (
-	exitInternal = 1
-	exitUsage    = 2
+	exitFailed = 1
+	exitUsage  = 2
+	exitConfig = 78 // EX_CONFIG
 )
 
 func main() {
@@ -50,7 +70,9 @@ func main() {
 }
 
 type config struct {
+	mode        string // "init", "boot" or "check"
 	command     []string
+	boot        boot.Flags
 	gracePeriod time.Duration
 	forwardTo   reaper.ForwardMode
 	rewrite     reaper.Rewrite
@@ -58,11 +80,17 @@ type config struct {
 }
 
 func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "version" {
-		fmt.Println("boxinit", version)
-		return 0
+	mode := "init"
+	if len(args) > 0 {
+		switch args[0] {
+		case "version":
+			fmt.Println("boxinit", version)
+			return 0
+		case "boot", "check":
+			mode, args = args[0], args[1:]
+		}
 	}
-	cfg, err := parseFlags(args, stderr)
+	cfg, err := parseFlags(mode, args, stderr)
 	if errors.Is(err, pflag.ErrHelp) {
 		return 0
 	}
@@ -71,28 +99,71 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Run 'boxinit --help' for usage.")
 		return exitUsage
 	}
+
+	bootCfg, err := boot.Load(cfg.boot, os.Environ())
+	if err != nil {
+		var ce *boot.ConfigError
+		if errors.As(err, &ce) {
+			for _, p := range ce.Problems {
+				cfg.log.Error("bad configuration: " + p)
+			}
+			return exitConfig
+		}
+		cfg.log.Error("cannot read the configuration", "err", err)
+		return exitFailed
+	}
+	if mode == "check" {
+		fmt.Fprintln(stderr, "boxinit: configuration ok")
+		return 0
+	}
+
 	unix.Umask(0o022) // what every child starts with, whatever the runtime gave
 	r, err := reaper.New(cfg.log, sigs)
 	if err != nil {
 		cfg.log.Error("cannot start", "err", err)
-		return exitInternal
+		return exitFailed
 	}
-	return r.Supervise(reaper.Options{
+	opts := reaper.Options{
 		Command:     cfg.command,
+		Env:         bootCfg.Env,
 		GracePeriod: cfg.gracePeriod,
 		ForwardTo:   cfg.forwardTo,
 		Rewrite:     cfg.rewrite,
-	})
+		OnStop: func() {
+			if err := boot.RemoveReady(bootCfg); err != nil {
+				cfg.log.Error("cannot remove the ready file", "path", bootCfg.ReadyFile, "err", err)
+			}
+		},
+	}
+
+	ctx, release := r.WatchStop(context.Background())
+	err = boot.New(bootCfg, cfg.log, r).Run(ctx, nil)
+	if sig := release(); sig != 0 {
+		r.Shutdown(opts, "stopped during boot")
+		return 128 + int(sig)
+	}
+	if err != nil {
+		cfg.log.Error(err.Error())
+		r.Shutdown(opts, "boot failed")
+		return exitFailed
+	}
+	if mode == "boot" {
+		cfg.log.Info("boot done")
+		return 0
+	}
+	return r.Supervise(opts)
 }
 
-func parseFlags(args []string, stderr io.Writer) (*config, error) {
+func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 	fs := pflag.NewFlagSet("boxinit", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.SetInterspersed(false) // everything after the command is the command's
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: boxinit [flags] [--] [COMMAND [ARG...]]\n       boxinit version\n\nFlags (also BOXINIT_<FLAG>):")
+		fmt.Fprintln(stderr, "Usage: boxinit [flags] [--] [COMMAND [ARG...]]\n       boxinit boot [flags]\n       boxinit check [flags]\n       boxinit version\n\nFlags (also BOXINIT_<FLAG>):")
 		fs.PrintDefaults()
 	}
+	cfg := &config{mode: mode}
+	cfg.boot.Register(fs)
 	grace := fs.Duration("grace-period", 10*time.Second, "time the processes get between SIGTERM and SIGKILL at shutdown")
 	forwardTo := fs.String("forward-to", string(reaper.ForwardGroup), "where signals go: group (the main command's process group) or process")
 	rewrite := fs.StringArray("rewrite", nil, "FROM:TO: forward signal FROM as TO (e.g. TERM:QUIT); TO=0 drops FROM; repeatable")
@@ -105,7 +176,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, err
 	}
 
-	cfg := &config{command: fs.Args(), gracePeriod: *grace}
+	cfg.command, cfg.gracePeriod = fs.Args(), *grace
+	if mode != "init" && len(cfg.command) > 0 {
+		return nil, fmt.Errorf("boxinit %s takes no command (got %q)", mode, cfg.command[0])
+	}
 	var err error
 	if cfg.gracePeriod < 0 {
 		return nil, fmt.Errorf("--grace-period %s: must not be negative", cfg.gracePeriod)

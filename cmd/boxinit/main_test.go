@@ -15,7 +15,7 @@ func TestFlags_EnvironmentSetsAFlagAndTheCommandLineWins(t *testing.T) {
 	t.Setenv("BOXINIT_GRACE_PERIOD", "30s")
 	t.Setenv("BOXINIT_FORWARD_TO", "process")
 	t.Setenv("BOXINIT_REWRITE", "TERM:QUIT,HUP:0")
-	cfg, err := parseFlags([]string{"--forward-to=group", "--", "sshd", "-D"}, &bytes.Buffer{})
+	cfg, err := parseFlags("init", []string{"--forward-to=group", "--", "sshd", "-D"}, &bytes.Buffer{})
 	require.NoError(t, err)
 	assert.Equal(t, 30*time.Second, cfg.gracePeriod)
 	assert.Equal(t, reaper.ForwardGroup, cfg.forwardTo)
@@ -24,7 +24,7 @@ func TestFlags_EnvironmentSetsAFlagAndTheCommandLineWins(t *testing.T) {
 }
 
 func TestFlags_TheCommandKeepsItsOwnFlags(t *testing.T) {
-	cfg, err := parseFlags([]string{"--grace-period=1s", "nginx", "-g", "daemon off;", "--grace-period=5s"}, &bytes.Buffer{})
+	cfg, err := parseFlags("init", []string{"--grace-period=1s", "nginx", "-g", "daemon off;", "--grace-period=5s"}, &bytes.Buffer{})
 	require.NoError(t, err)
 	assert.Equal(t, time.Second, cfg.gracePeriod)
 	assert.Equal(t, []string{"nginx", "-g", "daemon off;", "--grace-period=5s"}, cfg.command)

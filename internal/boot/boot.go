@@ -1,0 +1,162 @@
+// Package boot turns a plain image into the configured system, in this
+// order (one file per step):
+//
+//   - hostname: /etc/hostname, one "127.0.1.1 NAME" line in /etc/hosts,
+//     sethostname(2) where permitted (SET_HOSTNAME)
+//   - user: the admin account, its group, home and sudoers rule (DEFAULT_USER*)
+//   - keys: DEFAULT_KEY and DEFAULT_KEY_IMPORT into ~/.ssh/authorized_keys
+//   - hooks: the executables of --hooks-dir, as root, in lexical order
+//   - customize: CUSTOMIZE_REPO + CUSTOMIZE_REPO_COMMAND, CUSTOMIZE_COMMAND
+//     and --user-script, as the admin user
+//   - ready: touch --ready-file
+//
+// The configuration is read and validated first ([Load]); nothing changes
+// on disk before it is valid. Failures of user, hooks and ready are fatal;
+// the others are warnings, as in the rc.local chart boxinit replaces.
+// Every step is idempotent: a second boot changes no file.
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/users"
+)
+
+// Outcome is how a step ended.
+type Outcome string
+
+const (
+	OK      Outcome = "ok"      // nothing to change
+	Changed Outcome = "changed" // it changed something
+	Skipped Outcome = "skipped" // not configured
+	Warning Outcome = "warning" // went wrong, boot goes on
+	Failed  Outcome = "failed"  // went wrong, boot stops
+)
+
+// Result is what one step did, for the log and `boxinit status`. Message
+// never holds a value from rc.env.
+type Result struct {
+	Step     string        `json:"step"`
+	Outcome  Outcome       `json:"outcome"`
+	Duration time.Duration `json:"duration_ns"`
+	Message  string        `json:"message,omitempty"`
+}
+
+// Starter starts children; *reaper.Reaper is one.
+type Starter interface {
+	Start(*reaper.Cmd) (*reaper.Proc, error)
+}
+
+// Boot runs the steps against one configuration.
+type Boot struct {
+	cfg      *Config
+	log      *slog.Logger
+	run      Starter
+	importer *users.Importer
+}
+
+// New prepares a boot of cfg whose children run through run.
+func New(cfg *Config, log *slog.Logger, run Starter) *Boot {
+	return &Boot{cfg: cfg, log: log, run: run, importer: users.NewImporter(cfg.GitHubURL, cfg.LaunchpadURL)}
+}
+
+// step is one boot step; run returns the outcome and a message for the log.
+type step struct {
+	name  string
+	fatal bool
+	run   func(b *Boot, ctx context.Context) (Outcome, string, error)
+}
+
+func (s step) String() string { return s.name }
+
+var steps = []step{
+	{"hostname", false, (*Boot).hostname},
+	{"user", true, (*Boot).user},
+	{"keys", false, (*Boot).keys},
+	{"hooks", true, (*Boot).hooks},
+	{"customize", false, (*Boot).customize},
+	{"ready", true, (*Boot).ready},
+}
+
+// StepNames lists the steps in order.
+func StepNames() []string {
+	out := make([]string, len(steps))
+	for i, s := range steps {
+		out[i] = s.name
+	}
+	return out
+}
+
+// Run removes a stale ready file, then runs the steps in order. It stops
+// at the first fatal failure, or when ctx is cancelled (SIGTERM during
+// boot), with an error "boot: <step>: <cause>"; the ready file then does
+// not exist. onResult sees each result as its step ends.
+func (b *Boot) Run(ctx context.Context, onResult func(Result)) error {
+	if err := removeReady(b.cfg); err != nil {
+		return fmt.Errorf("boot: remove stale %s: %w", b.cfg.ReadyFile, err)
+	}
+	for _, s := range steps {
+		start := time.Now()
+		outcome, msg, err := s.run(b, ctx)
+		if ctx.Err() != nil && err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			outcome = Warning
+			if s.fatal || ctx.Err() != nil {
+				outcome = Failed
+			}
+			msg = err.Error()
+		}
+		res := Result{Step: s.name, Outcome: outcome, Duration: time.Since(start), Message: msg}
+		b.logResult(res)
+		if onResult != nil {
+			onResult(res)
+		}
+		if outcome == Failed {
+			_ = removeReady(b.cfg)
+			return fmt.Errorf("boot: %s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+func (b *Boot) logResult(r Result) {
+	attrs := []any{"step", r.Step, "outcome", r.Outcome, "duration", r.Duration.Round(time.Microsecond)}
+	if r.Message != "" {
+		attrs = append(attrs, "message", r.Message)
+	}
+	switch r.Outcome {
+	case Failed:
+		b.log.Error("boot step failed", attrs...)
+	case Warning:
+		b.log.Warn("boot step warning", attrs...)
+	default:
+		b.log.Info("boot step done", attrs...)
+	}
+}
+
+func (b *Boot) ready(context.Context) (Outcome, string, error) {
+	f, err := os.OpenFile(b.cfg.path(b.cfg.ReadyFile), os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return Failed, "", err
+	}
+	return Changed, "", f.Close()
+}
+
+// RemoveReady deletes the ready file: first thing at shutdown.
+func RemoveReady(cfg *Config) error { return removeReady(cfg) }
+
+func removeReady(cfg *Config) error {
+	err := os.Remove(cfg.path(cfg.ReadyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,276 @@
+package boot
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/boxinit/boxinit/internal/users"
+)
+
+// Flags are boot's command-line settings (each also BOXINIT_<NAME>).
+type Flags struct {
+	Root         string
+	EnvFile      string
+	UserScript   string
+	HooksDir     string
+	ReadyFile    string
+	GitHubURL    string
+	LaunchpadURL string
+}
+
+// Register adds boot's flags to fs.
+func (f *Flags) Register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Root, "root", "/", "root of the file system that boot edits")
+	fs.StringVar(&f.EnvFile, "env-file", "/etc/rc.env", "KEY=\"value\" file applied over the environment (missing is fine)")
+	fs.StringVar(&f.UserScript, "user-script", "/etc/rc.user", "script run as the admin user after CUSTOMIZE_*, if it exists")
+	fs.StringVar(&f.HooksDir, "hooks-dir", "/etc/boxinit.d", "executables run as root in lexical order after the user is created")
+	fs.StringVar(&f.ReadyFile, "ready-file", "/ready", "touched when boot finished, removed at shutdown")
+	fs.StringVar(&f.GitHubURL, "github-url", "https://github.com", "gh:NAME fetches <url>/NAME.keys")
+	fs.StringVar(&f.LaunchpadURL, "launchpad-url", "https://launchpad.net", "lp:NAME fetches <url>/~NAME/+sshkeys")
+}
+
+// Config is everything boot needs, read once and validated before any step
+// changes anything. Paths in it are inside Root.
+type Config struct {
+	Flags
+	// Env is the merged environment: the container's, then rc.env on top.
+	// Hooks, the customization, the main command and cron jobs get it.
+	Env []string
+
+	Hostname             string         // SET_HOSTNAME
+	User                 *users.Account // DEFAULT_USER*, nil when unset
+	Sudo                 string         // DEFAULT_USER_SUDO
+	Keys                 string         // DEFAULT_KEY (secret-free, but never logged)
+	Imports              []string       // DEFAULT_KEY_IMPORT
+	CustomizeRepo        string         // CUSTOMIZE_REPO
+	CustomizeRepoCommand string         // CUSTOMIZE_REPO_COMMAND (alias CUSTOMIZE_CMD)
+	CustomizeCommand     string         // CUSTOMIZE_COMMAND
+}
+
+// path returns p inside the root.
+func (c *Config) path(p string) string { return filepath.Join(c.Root, p) }
+
+// ConfigError lists every problem found; boxinit exits 78 (EX_CONFIG).
+type ConfigError struct{ Problems []string }
+
+func (e *ConfigError) Error() string { return strings.Join(e.Problems, "\n") }
+
+// source looks variables up: rc.env first, then the environment. An empty
+// value counts as unset, as the old chart's `VAR=""` lines meant.
+type source struct {
+	file    *envFile
+	environ map[string]string
+}
+
+func (s source) get(name string) (value, where string) {
+	if s.file != nil {
+		if v, ok := s.file.values[name]; ok {
+			return v, s.file.where[name]
+		}
+	}
+	return s.environ[name], "environment"
+}
+
+// Load reads the env file over environ and validates every setting. A
+// missing env file is fine; an unreadable or malformed one is an error.
+func Load(f Flags, environ []string) (*Config, error) {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	src := source{environ: env}
+	data, err := os.ReadFile(filepath.Join(f.Root, f.EnvFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, &ConfigError{[]string{fmt.Sprintf("read %s: %v", f.EnvFile, err)}}
+	default:
+		if src.file, err = parseEnvFile(f.EnvFile, data, env); err != nil {
+			return nil, &ConfigError{[]string{err.Error()}}
+		}
+	}
+
+	c := &Config{Flags: f, Env: mergeEnv(environ, src.file)}
+	var problems []string
+	bad := func(where, format string, args ...any) {
+		problems = append(problems, where+": "+fmt.Sprintf(format, args...))
+	}
+
+	if v, where := src.get("SET_HOSTNAME"); v != "" {
+		if err := validateHostname(v); err != nil {
+			bad(where, "SET_HOSTNAME %q: %v", v, err)
+		}
+		c.Hostname = v
+	}
+	var repoWhere, commandWhere, keyWhere string
+	c.CustomizeRepo, repoWhere = src.get("CUSTOMIZE_REPO")
+	c.CustomizeCommand, commandWhere = src.get("CUSTOMIZE_COMMAND")
+	c.Keys, keyWhere = src.get("DEFAULT_KEY")
+	var cmdWhere, importsWhere string
+	c.CustomizeRepoCommand, cmdWhere = alias(src, "CUSTOMIZE_REPO_COMMAND", "CUSTOMIZE_CMD", bad)
+	imports, importsWhere := alias(src, "DEFAULT_KEY_IMPORT", "DEFAULT_KEYS", bad)
+	for _, id := range strings.Fields(imports) {
+		if err := users.ValidateImportID(id); err != nil {
+			bad(importsWhere, "DEFAULT_KEY_IMPORT %v", err)
+			continue
+		}
+		c.Imports = append(c.Imports, id)
+	}
+	if c.CustomizeRepoCommand != "" && c.CustomizeRepo == "" {
+		bad(cmdWhere, "CUSTOMIZE_REPO_COMMAND is set but CUSTOMIZE_REPO is not: there is no clone to run it in")
+	}
+
+	name, where := src.get("DEFAULT_USER")
+	if name == "" {
+		for _, v := range []struct{ name, value, where string }{
+			{"DEFAULT_KEY", c.Keys, keyWhere},
+			{"DEFAULT_KEY_IMPORT", imports, importsWhere},
+			{"CUSTOMIZE_REPO", c.CustomizeRepo, repoWhere},
+			{"CUSTOMIZE_COMMAND", c.CustomizeCommand, commandWhere},
+		} {
+			if v.value != "" {
+				bad(v.where, "%s is set but DEFAULT_USER is not: it belongs to the admin user", v.name)
+			}
+		}
+	} else {
+		c.User = c.loadUser(src, name, where, bad)
+	}
+	if len(problems) > 0 {
+		return nil, &ConfigError{problems}
+	}
+	return c, nil
+}
+
+// alias returns the value of name, or of its old name, and where it was
+// set; both set and different is a problem naming both.
+func alias(src source, name, old string, bad func(string, string, ...any)) (string, string) {
+	v, w := src.get(name)
+	ov, ow := src.get(old)
+	switch {
+	case v != "" && ov != "" && v != ov:
+		bad(w, "%s and its old name %s (%s) are both set, to different values: keep one", name, old, ow)
+	case v == "":
+		return ov, ow
+	}
+	return v, w
+}
+
+func (c *Config) loadUser(src source, name, where string, bad func(string, string, ...any)) *users.Account {
+	a := &users.Account{Name: name, UID: 1000, Groups: []string{"adm"}}
+	if err := users.ValidateName(name); err != nil {
+		bad(where, "%v", err)
+	} else if uid, system := systemAccount(c.path("/etc/passwd"), name); system {
+		bad(where, "DEFAULT_USER %q: is a system account (uid %d) in /etc/passwd; choose another name", name, uid)
+	}
+	if v, w := src.get("DEFAULT_USER_ID"); v != "" {
+		uid, err := strconv.Atoi(v)
+		if err != nil || uid < 1 || uid > 2147483646 || uid == 65534 {
+			bad(w, "DEFAULT_USER_ID %q: must be a number from 1 to 2147483646 (not 65534, nobody)", v)
+		}
+		a.UID = uid
+	}
+	a.Shell, _ = src.get("DEFAULT_USER_SHELL")
+	if a.Shell == "" {
+		a.Shell = "/bin/sh"
+		if _, err := os.Stat(c.path("/bin/bash")); err == nil {
+			a.Shell = "/bin/bash"
+		}
+	} else if !strings.HasPrefix(a.Shell, "/") {
+		_, w := src.get("DEFAULT_USER_SHELL")
+		bad(w, "DEFAULT_USER_SHELL %q: must be an absolute path", a.Shell)
+	}
+	if v, w := src.get("DEFAULT_USER_GROUPS"); v != "" {
+		a.Groups = nil
+		for _, g := range strings.Split(v, ",") {
+			if g = strings.TrimSpace(g); g == "" {
+				continue
+			}
+			if !groupRE.MatchString(g) {
+				bad(w, "DEFAULT_USER_GROUPS: group %q: must match %s", g, groupRE)
+			}
+			a.Groups = append(a.Groups, g)
+		}
+	}
+	c.Sudo, _ = src.get("DEFAULT_USER_SUDO")
+	if c.Sudo == "" {
+		c.Sudo = "ALL=(ALL) NOPASSWD:ALL"
+	}
+	if c.Sudo != users.NoSudo {
+		if err := users.ValidateSudoRule(c.Sudo); err != nil {
+			_, w := src.get("DEFAULT_USER_SUDO")
+			bad(w, "DEFAULT_USER_SUDO %v", err)
+		}
+	}
+	return a
+}
+
+var groupRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+
+// systemAccount reports whether name is an account of the system (uid at
+// most 999) in the passwd file.
+func systemAccount(passwd, name string) (int, bool) {
+	f, err := os.Open(passwd)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	entries, _ := users.ParsePasswd(f)
+	i := slices.IndexFunc(entries, func(p users.Passwd) bool { return p.Name == name })
+	if i < 0 {
+		return 0, false
+	}
+	return entries[i].UID, entries[i].UID <= 999
+}
+
+var labelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$`)
+
+// validateHostname applies RFC 1123: dot-separated labels of letters,
+// digits and inner hyphens, 63 characters each, 253 in all.
+func validateHostname(h string) error {
+	if len(h) > 253 {
+		return fmt.Errorf("longer than 253 characters")
+	}
+	for _, l := range strings.Split(h, ".") {
+		switch {
+		case len(l) > 63:
+			return fmt.Errorf("label %q is longer than 63 characters", l)
+		case !labelRE.MatchString(l):
+			return fmt.Errorf("label %q: letters, digits and inner hyphens only (RFC 1123)", l)
+		}
+	}
+	return nil
+}
+
+// mergeEnv puts the file's assignments over environ, as sourcing it would.
+func mergeEnv(environ []string, file *envFile) []string {
+	if file == nil {
+		return slices.Clone(environ)
+	}
+	out := make([]string, 0, len(environ)+len(file.values))
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, set := file.values[k]; !set {
+			out = append(out, kv)
+		}
+	}
+	names := make([]string, 0, len(file.values))
+	for k := range file.values {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		out = append(out, k+"="+file.values[k])
+	}
+	return out
+}

@@ -1,0 +1,45 @@
+package boot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/boxinit/boxinit/internal/users"
+)
+
+// keys synchronises ~/.ssh/authorized_keys with DEFAULT_KEY and the keys of
+// DEFAULT_KEY_IMPORT. Problems are warnings: a login server without a key
+// from one source still boots.
+func (b *Boot) keys(ctx context.Context) (Outcome, string, error) {
+	a := b.cfg.User
+	if a == nil {
+		return Skipped, "DEFAULT_USER is not set", nil
+	}
+	var warnings []string
+	literal, w := users.ParseKeys(users.SourceLiteral, b.cfg.Keys)
+	warnings = append(warnings, w...)
+	sets := []users.KeySet{{Source: users.SourceLiteral, Keys: literal}}
+	if len(b.cfg.Imports) > 0 {
+		for _, imp := range b.importer.Import(ctx, b.cfg.Imports) {
+			sets = append(sets, imp.Set)
+			warnings = append(warnings, imp.Warnings...)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return Failed, "", err // stopping: leave authorized_keys as it was
+	}
+	changed, err := users.SyncAuthorizedKeys(b.cfg.Root, *a, sets)
+	if err != nil {
+		return Warning, "", err
+	}
+	n := 0
+	for _, s := range sets {
+		n += len(s.Keys)
+	}
+	msg := fmt.Sprintf("%d keys from %d sources", n, len(sets))
+	if len(warnings) > 0 {
+		return Warning, msg + "; " + strings.Join(warnings, "; "), nil
+	}
+	return outcome(changed), msg, nil
+}

@@ -162,4 +162,3 @@ func hasShebang(path string) bool {
 	_, err = io.ReadFull(f, b)
 	return err == nil && string(b) == "#!"
 }
-

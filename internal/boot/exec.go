@@ -40,4 +40,3 @@ func (b *Boot) runLogged(ctx context.Context, stepName, what string, cmd *reaper
 		return -1, fmt.Errorf("%s: %w", what, ctx.Err())
 	}
 }
-

@@ -42,9 +42,14 @@ func (b *Boot) hostname(context.Context) (Outcome, string, error) {
 	if b.cfg.Root != "/" {
 		return outcome(changed), "kernel hostname left alone: --root is not /", nil
 	}
+	return setKernelHostname(name, changed)
+}
+
+// setKernelHostname calls sethostname(2) unless the name is already set.
+func setKernelHostname(name string, filesChanged bool) (Outcome, string, error) {
 	var uts unix.Utsname
 	if unix.Uname(&uts) == nil && unix.ByteSliceToString(uts.Nodename[:]) == name {
-		return outcome(changed), "", nil
+		return outcome(filesChanged), "", nil
 	}
 	if err := sethostname([]byte(name)); err != nil {
 		if errors.Is(err, unix.EPERM) {

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/boxinit/boxinit/internal/testutil"
+)
+
+// bootTree is a Debian-like root for --root with the given rc.env.
+func bootTree(t *testing.T, rcEnv string) string {
+	root := t.TempDir()
+	require.NoError(t, os.CopyFS(root, os.DirFS("../../testdata/roots/debian")))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/rc.env"), []byte(rcEnv), 0o644))
+	return root
+}
+
+func TestCheck_ListsEveryProblemAndExits78(t *testing.T) {
+	root := bootTree(t, "DEFAULT_USER=\"Bad User\"\nSET_HOSTNAME=a_b\n")
+	out, err := exec.Command(boxinitBin, "check", "--root="+root).CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, exitConfig, ee.ExitCode())
+	assert.Contains(t, string(out), `/etc/rc.env:1: DEFAULT_USER \"Bad User\": must match`)
+	assert.Contains(t, string(out), `/etc/rc.env:2: SET_HOSTNAME \"a_b\"`)
+	entries, _ := os.ReadDir(filepath.Join(root, "etc"))
+	assert.Len(t, entries, 7, "check changes nothing")
+
+	root = bootTree(t, "DEFAULT_USER=human\n")
+	out, err = exec.Command(boxinitBin, "check", "--root="+root).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "configuration ok")
+}
+
+func TestInit_ABadRcEnvExits78BeforeChangingOrStartingAnything(t *testing.T) {
+	root := bootTree(t, "DEFAULT_USER=\"Bad User\"\n")
+	marker := filepath.Join(t.TempDir(), "main-ran")
+	p := startInit(t, "--root="+root, "--", "touch", marker)
+	code, _ := p.wait(10 * time.Second)
+	assert.Equal(t, exitConfig, code)
+	assert.NoFileExists(t, marker)
+	assert.NoFileExists(t, filepath.Join(root, "ready"))
+	assert.NotContains(t, readFileT(t, filepath.Join(root, "etc/passwd")), "Bad")
+}
+
+func TestInit_BootsThenRunsTheMainCommandWithTheMergedEnvironment(t *testing.T) {
+	root := bootTree(t, "DEFAULT_USER=human\nGREETING=\"hello from rc.env\"\n")
+	dir := t.TempDir()
+	// startInit's --ready-file comes first; this one, later, wins.
+	p := startInit(t, "--root="+root, "--ready-file=/ready", "--", "sh", "-c",
+		"test -e "+root+"/ready && echo \"$GREETING\" > "+dir+"/seen")
+	code, _ := p.wait(20 * time.Second)
+	assert.Equal(t, 0, code, "the ready file existed when the main command ran")
+	assert.Equal(t, "hello from rc.env\n", readFileT(t, dir+"/seen"))
+	assert.NoFileExists(t, filepath.Join(root, "ready"), "removed at shutdown")
+	assert.Contains(t, readFileT(t, filepath.Join(root, "etc/passwd")), "human:x:1000:1000::/home/human:")
+}
+
+func TestInit_SIGTERMDuringASlowKeyFetchStopsTheBootWithoutReady(t *testing.T) {
+	var asked atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Store(true)
+		<-r.Context().Done() // never answers
+	}))
+	defer srv.Close()
+	root := bootTree(t, "DEFAULT_USER=human\nDEFAULT_KEY_IMPORT=gh:alice\n")
+	marker := filepath.Join(t.TempDir(), "main-ran")
+	p := startInit(t, "--root="+root, "--ready-file=/ready", "--github-url="+srv.URL, "--", "touch", marker)
+	eventually(t, 10*time.Second, "the key fetch started", asked.Load)
+	p.signal(syscall.SIGTERM)
+	code, _ := p.wait(10 * time.Second)
+	assert.Equal(t, 143, code)
+	assert.NoFileExists(t, marker, "the main command never started")
+	assert.NoFileExists(t, filepath.Join(root, "ready"))
+	assert.NoDirExists(t, filepath.Join(root, "home/human/.ssh"), "no partial key file")
+}
+
+// bootCmd runs `boxinit boot` in a PID namespace of its own: a failed boot
+// runs the shutdown sequence.
+func bootCmd(root string) *exec.Cmd {
+	return exec.Command("unshare", "--pid", "--fork", "--mount-proc", boxinitBin, "boot", "--root="+root)
+}
+
+func TestBootCommand_ExitsZeroAfterABootAndOneAfterAFailedHook(t *testing.T) {
+	testutil.RequireRoot(t)
+	root := bootTree(t, "DEFAULT_USER=human\n")
+	out, err := bootCmd(root).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.FileExists(t, filepath.Join(root, "ready"))
+	for _, step := range []string{"hostname", "user", "keys", "hooks", "customize", "ready"} {
+		assert.Contains(t, string(out), "step="+step, "one log line per step")
+	}
+
+	hooks := filepath.Join(root, "etc/boxinit.d")
+	require.NoError(t, os.MkdirAll(hooks, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(hooks, "50-broken"), []byte("#!/bin/sh\nexit 4\n"), 0o755))
+	out, err = bootCmd(root).CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", out)
+	assert.Equal(t, exitFailed, ee.ExitCode())
+	assert.Contains(t, string(out), "boot: hooks: hook /etc/boxinit.d/50-broken exited with 4")
+	assert.NoFileExists(t, filepath.Join(root, "ready"))
+}
+
+func readFileT(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(b)
+}

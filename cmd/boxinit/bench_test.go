@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/boxinit/boxinit/internal/testutil"
 )
 
@@ -146,4 +148,93 @@ func earlyTERMAnswered(b *testing.B, u initUnderTest, delay time.Duration) bool 
 		<-done
 		return false
 	}
+}
+
+// BenchmarkBoot compares `boxinit boot` with the bash rc.local of the old
+// chart (bench/rclocal: useradd, su, shell) for the same settings: user,
+// literal key, hostname, a customize command, no network. Each run gets a
+// fresh copy of the machine's /etc (with Debian's base accounts) and an
+// empty /home, bind-mounted over the real ones in a private mount, UTS and
+// PID namespace; only the boot command itself is timed.
+func BenchmarkBoot(b *testing.B) {
+	testutil.RequireRoot(b)
+	for _, tool := range []string{"useradd", "su", "bash"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			b.Skipf("requires %s", tool)
+		}
+	}
+	rc, err := filepath.Abs("../../bench/rclocal")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ways := []struct {
+		name  string
+		cmd   string
+		extra []string // files of bench/rclocal copied into etc
+	}{
+		{"boxinit", boxinitBin + " boot --ready-file=/etc/ready", nil},
+		{"rc.local", "bash " + rc + "/rc.local", []string{"rc.user"}},
+	}
+	total := make([]time.Duration, len(ways))
+	for i := 0; i < b.N; i++ {
+		for j, w := range ways {
+			tree := benchTree(b, rc, w.extra)
+			script := fmt.Sprintf(`set -e
+mount --bind %[1]s/etc /etc
+mount --bind %[1]s/home /home
+s=${EPOCHREALTIME/./}; %[2]s >/etc/bench.log 2>&1; e=${EPOCHREALTIME/./}
+echo $(((e-s)*1000))`, tree, w.cmd) // EPOCHREALTIME: no fork to read the clock
+			out, err := exec.Command("unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc", "bash", "-c", script).CombinedOutput()
+			if err != nil {
+				log, _ := os.ReadFile(tree + "/etc/bench.log")
+				b.Fatalf("%s: %v: %s\n%s", w.name, err, out, log)
+			}
+			ns, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+			if err != nil {
+				b.Fatalf("%s printed %q", w.name, out)
+			}
+			if _, err := os.Stat(tree + "/home/human/hello"); err != nil {
+				b.Fatalf("%s did not run the customize command", w.name)
+			}
+			total[j] += time.Duration(ns)
+		}
+	}
+	for j, w := range ways {
+		b.ReportMetric(float64(total[j].Microseconds())/1000/float64(b.N), w.name+"-ms")
+	}
+	b.ReportMetric(float64(total[1])/float64(total[0]), "rc.local/boxinit")
+}
+
+// benchTree copies the machine's /etc, puts Debian's base account files and
+// the benchmark's rc.env (and extra files) in it, and adds an empty home.
+func benchTree(b *testing.B, rc string, extra []string) string {
+	b.StopTimer()
+	defer b.StartTimer()
+	tree := b.TempDir()
+	if out, err := exec.Command("cp", "-a", "/etc", tree+"/etc").CombinedOutput(); err != nil {
+		b.Fatalf("copy /etc: %v: %s", err, out)
+	}
+	for _, f := range []string{"passwd", "group", "shadow", "gshadow"} {
+		data, err := os.ReadFile("../../testdata/roots/debian/etc/" + f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(tree+"/etc/"+f, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, f := range append([]string{"rc.env"}, extra...) {
+		data, err := os.ReadFile(rc + "/" + f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(tree+"/etc/"+f, data, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(tree+"/home", 0o755); err != nil {
+		b.Fatal(err)
+	}
+	unix.Sync() // the copy's dirty pages are not the first fsync's business
+	return tree
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/sysfile"
 	"github.com/boxinit/boxinit/internal/users"
 )
 
@@ -100,6 +101,9 @@ func StepNames() []string {
 func (b *Boot) Run(ctx context.Context, onResult func(Result)) error {
 	if err := removeReady(b.cfg); err != nil {
 		return fmt.Errorf("boot: remove stale %s: %w", b.cfg.ReadyFile, err)
+	}
+	for _, dir := range []string{"/etc", "/etc/sudoers.d"} { // left by a boot killed mid-write
+		sysfile.RemoveStaleTemps(b.cfg.path(dir))
 	}
 	for _, s := range steps {
 		start := time.Now()

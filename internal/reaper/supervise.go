@@ -56,6 +56,7 @@ func (r *Reaper) Supervise(o Options) int {
 	var main *Proc
 	var mainDone <-chan struct{}
 	code := 0
+	<-r.sigs.all // every signal the main command may be sent is caught
 	if len(o.Command) > 0 {
 		var err error
 		main, err = r.startMain(o)

@@ -10,11 +10,14 @@ package sysfile
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -28,12 +31,14 @@ type Options struct {
 	UID, GID int
 	// Backup keeps the previous content as "<path>-", as shadow-utils does.
 	Backup bool
+	// NoDirSync leaves the fsync of the directory to the caller (SyncDir),
+	// who replaces several files in it: the renames are atomic either way.
+	NoDirSync bool
 }
 
 // Replace atomically sets the content of path to data. It writes nothing
 // and returns false when the file already has that content.
 func Replace(path string, data []byte, o Options) (changed bool, err error) {
-	RemoveStaleTemps(path)
 	old, err := os.ReadFile(path)
 	switch {
 	case err == nil && bytes.Equal(old, data):
@@ -46,7 +51,7 @@ func Replace(path string, data []byte, o Options) (changed bool, err error) {
 		st := fi.Sys().(*syscall.Stat_t)
 		mode, uid, gid = fi.Mode().Perm(), int(st.Uid), int(st.Gid)
 		if o.Backup {
-			if err := writeTemp(path+"-", old, mode, uid, gid); err != nil {
+			if err := backup(path, old, mode, uid, gid); err != nil {
 				return false, fmt.Errorf("back up %s: %w", path, err)
 			}
 		}
@@ -55,18 +60,44 @@ func Replace(path string, data []byte, o Options) (changed bool, err error) {
 	if errors.Is(err, unix.EBUSY) {
 		return true, rewriteInPlace(path, data)
 	}
+	if err == nil && !o.NoDirSync {
+		err = SyncDir(filepath.Dir(path))
+	}
 	return err == nil, err
 }
 
-// writeTemp writes data to a temporary file beside path and renames it over
-// path. The temporary name starts with '.' (sudo and run-parts skip those).
-func writeTemp(path string, data []byte, mode fs.FileMode, uid, gid int) (err error) {
+// backup makes "<path>-" the current file: a second hard link to the old
+// inode, which is already on disk and which the rename of the new file
+// leaves to the backup alone. Where links are not allowed it copies.
+func backup(path string, old []byte, mode fs.FileMode, uid, gid int) error {
+	tmp := tempName(path + "-")
+	if err := os.Link(path, tmp); err == nil {
+		if err := os.Rename(tmp, path+"-"); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		return nil
+	}
+	return writeTemp(path+"-", old, mode, uid, gid)
+}
+
+// tempName is a fresh name beside path that starts with '.' (sudo and
+// run-parts skip those) and that RemoveStaleTemps recognises.
+func tempName(path string) string {
 	dir, base := filepath.Split(path)
-	f, err := os.CreateTemp(dir, "."+base+".boxinit-*")
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	return filepath.Join(dir, "."+base+".boxinit-"+hex.EncodeToString(r[:]))
+}
+
+// writeTemp writes data to a temporary file beside path, fsyncs it and
+// renames it over path.
+func writeTemp(path string, data []byte, mode fs.FileMode, uid, gid int) (err error) {
+	tmp := tempName(path)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
@@ -88,27 +119,23 @@ func writeTemp(path string, data []byte, mode fs.FileMode, uid, gid int) (err er
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return os.Rename(tmp, path)
 }
 
-// RemoveStaleTemps deletes the temporary files that a writer killed between
-// create and rename left beside path or its backup. Only call it where
-// no other writer of path can be at work (Replace does, under the lock its
-// caller holds for that file).
-func RemoveStaleTemps(path string) {
-	dir, base := filepath.Split(path)
-	for _, b := range []string{base, base + "-"} {
-		stale, _ := filepath.Glob(filepath.Join(dir, "."+b+".boxinit-*"))
-		for _, f := range stale {
-			_ = os.Remove(f)
+// RemoveStaleTemps deletes the temporary files that writers killed between
+// create and rename left in dir. Call it only where no other boxinit is
+// writing in dir (boot does, once, before its steps).
+func RemoveStaleTemps(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if n := e.Name(); strings.HasPrefix(n, ".") && strings.Contains(n, ".boxinit-") {
+			_ = os.Remove(filepath.Join(dir, n))
 		}
 	}
 }
 
-func syncDir(dir string) error {
+// SyncDir makes the renames in dir durable.
+func SyncDir(dir string) error {
 	if dir == "" {
 		dir = "."
 	}

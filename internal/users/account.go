@@ -72,9 +72,7 @@ func EnsureAccount(root string, a Account, log *slog.Logger) (Changes, error) {
 		return Changes{}, err
 	}
 	defer unlock()
-	for _, f := range accountFiles {
-		sysfile.RemoveStaleTemps(filepath.Join(root, f.path)) // left by a killed run
-	}
+	sysfile.RemoveStaleTemps(filepath.Join(root, "/etc")) // left by a killed run
 
 	db, err := loadDB(root)
 	if err != nil {
@@ -149,10 +147,13 @@ func (d *db) save(root string) ([]string, error) {
 			continue
 		}
 		path := filepath.Join(root, t.name)
-		if _, err := sysfile.Replace(path, t.bytes(), sysfile.Options{Mode: 0o644, Backup: true}); err != nil {
+		if _, err := sysfile.Replace(path, t.bytes(), sysfile.Options{Mode: 0o644, Backup: true, NoDirSync: true}); err != nil {
 			return written, fmt.Errorf("write %s: %w", t.name, err)
 		}
 		written = append(written, t.name)
+	}
+	if len(written) > 0 {
+		return written, sysfile.SyncDir(filepath.Join(root, "/etc"))
 	}
 	return written, nil
 }

@@ -20,14 +20,16 @@ build: ## static binaries bin/boxinit-linux-{amd64,arm64} and bin/boxinit (this 
 	@cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) $(BIN)/boxinit
 
 demo: build ## build boxinit and run it as PID 1 of a new PID namespace (root)
-	unshare --pid --fork --mount-proc $(BIN)/boxinit --grace-period=3s -- scripts/demo-main.sh; \
+	unshare --pid --fork --mount-proc $(BIN)/boxinit --ready-file=/tmp/boxinit-demo.ready --grace-period=3s -- scripts/demo-main.sh; \
 	echo "boxinit exited with $$?"
 
 test: deps ## the whole test suite (run as root: PID-namespace tests skip otherwise)
 	$(GO) test -count=1 ./...
 
-bench: build ## benchmarks, boxinit side by side with tini (root)
-	$(GO) test -run '^$$' -bench . -benchtime 5x -count 1 ./...
+bench: build ## benchmarks: boxinit side by side with tini and the old rc.local (root)
+	$(GO) test -run '^$$' -bench 'Reap|IdleMemory|Boot' -benchtime 5x -count 1 ./cmd/boxinit
+	$(GO) test -run '^$$' -bench 'EarlySIGTERM' -benchtime 1x -count 1 ./cmd/boxinit
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/...
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz FuzzParseStat -fuzztime $(or $(FUZZTIME),30s) ./internal/procfs

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/boxinit/boxinit/internal/sysfile"
 	"github.com/boxinit/boxinit/internal/users"
 )
 
@@ -120,7 +121,7 @@ func (b *Boot) runUserScript(script string, id users.Identity, runAs func(string
 	}
 	defer os.RemoveAll(tmp)
 	copyPath := filepath.Join(tmp, "rc.user")
-	if err := copyOwned(script, copyPath, id.UID, id.GID); err != nil {
+	if err := sysfile.CopyFile(script, copyPath, 0o500, id.UID, id.GID); err != nil {
 		return err
 	}
 	args := []string{copyPath}
@@ -129,27 +130,6 @@ func (b *Boot) runUserScript(script string, id users.Identity, runAs func(string
 	}
 	runAs(b.cfg.UserScript, b.cfg.path(id.Home), args...)
 	return nil
-}
-
-func copyOwned(src, dst string, uid, gid int) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o500)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Chown(uid, gid); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 func hasShebang(path string) bool {

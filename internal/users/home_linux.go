@@ -3,12 +3,13 @@ package users
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/boxinit/boxinit/internal/sysfile"
 )
 
 // ensureHome creates /home/NAME (0755, owned by the user) and copies
@@ -99,7 +100,7 @@ func copySkel(skel, home string, uid, gid int) error {
 				return err
 			}
 		case d.Type().IsRegular():
-			if err := copyFile(path, dst, fi.Mode().Perm()); err != nil {
+			if err := sysfile.CopyFile(path, dst, fi.Mode().Perm(), uid, gid); err != nil {
 				return err
 			}
 			if err := os.Chtimes(dst, fi.ModTime(), fi.ModTime()); err != nil {
@@ -110,25 +111,4 @@ func copySkel(skel, home string, uid, gid int) error {
 		}
 		return os.Lchown(dst, uid, gid)
 	})
-}
-
-func copyFile(src, dst string, mode fs.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := out.Chmod(mode); err != nil {
-		out.Close()
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

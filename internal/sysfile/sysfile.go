@@ -73,11 +73,11 @@ func Replace(path string, data []byte, o Options) (changed bool, err error) {
 func backup(path string, old []byte, mode fs.FileMode, uid, gid int) error {
 	tmp := tempName(path + "-")
 	if err := os.Link(path, tmp); err == nil {
-		if err := os.Rename(tmp, path+"-"); err != nil {
-			os.Remove(tmp)
-			return err
-		}
-		return nil
+		err := os.Rename(tmp, path+"-")
+		// When "<path>-" already is this inode (a run killed between backup
+		// and replace), rename does nothing and leaves tmp behind.
+		_ = os.Remove(tmp)
+		return err
 	}
 	return writeTemp(path+"-", old, mode, uid, gid)
 }

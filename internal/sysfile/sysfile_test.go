@@ -59,3 +59,19 @@ func TestReplace_CreatesAMissingFileWithTheGivenMode(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o440), fi.Mode().Perm())
 	assert.NoFileExists(t, path+"-", "nothing to back up")
 }
+
+// A run killed between backup and replace leaves "<path>-" as a second
+// link to the current file; the next backup must not leave its temporary
+// link behind (rename between two links of one inode does nothing).
+func TestReplace_BacksUpCleanlyWhenTheBackupIsAlreadyTheSameInode(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "passwd")
+	require.NoError(t, os.WriteFile(path, []byte("old\n"), 0o644))
+	require.NoError(t, os.Link(path, path+"-"))
+	_, err := Replace(path, []byte("new\n"), Options{Backup: true})
+	require.NoError(t, err)
+	entries, _ := os.ReadDir(dir)
+	assert.Len(t, entries, 2, "only passwd and passwd-")
+	b, _ := os.ReadFile(path + "-")
+	assert.Equal(t, "old\n", string(b))
+}

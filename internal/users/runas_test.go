@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
-
 )
 
 func TestLookupIdentity_ReadsIdsHomeShellAndEveryGroup(t *testing.T) {

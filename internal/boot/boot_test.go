@@ -123,23 +123,24 @@ func outcomes(rs []Result) map[string]Outcome {
 }
 
 // gitRepo makes a repository owned by uid 1000 (git refuses to serve a
-// repository of another owner) with one file.
+// repository of another owner) with one file. git runs through the
+// reaper: this test process has one owner of wait4.
 func gitRepo(t *testing.T) string {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("requires git")
 	}
 	dir := filepath.Join(t.TempDir(), "repo")
 	require.NoError(t, os.Chmod(filepath.Dir(dir), 0o755))
-	for _, args := range [][]string{
-		{"init", "-q", dir},
-		{"-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "init"},
-	} {
-		out, err := exec.Command("git", args...).CombinedOutput()
-		require.NoError(t, err, "%s", out)
+	git := func(args ...string) {
+		args = append([]string{"git", "-c", "user.email=t@example.com", "-c", "user.name=t"}, args...)
+		p, err := starter(t).Start(&reaper.Cmd{Args: args, Dir: filepath.Dir(dir)})
+		require.NoError(t, err)
+		require.Equal(t, 0, p.ExitCode(), "%v", args)
 	}
+	git("init", "-q", dir)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "setup.sh"), []byte("echo from-repo > \"$OUT/repo\"\n"), 0o644))
-	require.NoError(t, exec.Command("git", "-C", dir, "add", ".").Run())
-	require.NoError(t, exec.Command("git", "-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "setup").Run())
+	git("-C", dir, "add", ".")
+	git("-C", dir, "commit", "-q", "-m", "setup")
 	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil {
 			err = os.Lchown(p, 1000, 1000)

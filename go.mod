@@ -7,9 +7,11 @@ require (
 	golang.org/x/sys v0.49.0
 )
 
-require golang.org/x/crypto v0.58.0
-
-require github.com/joho/godotenv v1.5.1 // indirect
+require (
+	github.com/joho/godotenv v1.5.1
+	github.com/robfig/cron/v3 v3.0.1
+	golang.org/x/crypto v0.58.0
+)
 
 require (
 	github.com/stretchr/testify v1.12.1

@@ -71,9 +71,14 @@ func due(e *Entry, high, now time.Time) bool {
 func nextRun(e *Entry, t time.Time) time.Time {
 	w := wallMinute(t, e.Zone)
 	for m := w.Add(time.Minute); m.Before(w.AddDate(1, 0, 1)); m = m.Add(time.Minute) {
-		if matches(e.spec, m) {
-			return time.Date(m.Year(), m.Month(), m.Day(), m.Hour(), m.Minute(), 0, 0, e.Zone)
+		if !matches(e.spec, m) {
+			continue
 		}
+		at := time.Date(m.Year(), m.Month(), m.Day(), m.Hour(), m.Minute(), 0, 0, e.Zone)
+		if !wallMinute(at, e.Zone).Equal(m) { // skipped by DST: runs as the clock jumps
+			at, _ = at.ZoneBounds()
+		}
+		return at
 	}
 	return time.Time{}
 }

@@ -134,3 +134,17 @@ func TestMatches_FollowsTheVixieDayOfMonthOrDayOfWeekRule(t *testing.T) {
 		assert.Equal(t, want, got, spec)
 	}
 }
+
+func TestJobs_ShowsTheNextRunOnTheWallClockOfTheJobsZone(t *testing.T) {
+	berlin := mustZone(t, "Europe/Berlin")
+	r := newRecorder(t, "30 2 * * * root a\n@every 90s root b\n@reboot root c\n", berlin)
+	now := time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC)
+	r.prime(now)
+	jobs := r.Jobs(now)
+	require.Len(t, jobs, 3)
+	assert.Equal(t, "2026-03-29 03:00 CEST", jobs[0].NextRun.Format("2006-01-02 15:04 MST"),
+		"02:30 does not exist that night: the run comes right after the jump")
+	assert.Equal(t, now.Add(90*time.Second), jobs[1].NextRun)
+	assert.True(t, jobs[2].NextRun.IsZero())
+	assert.Equal(t, 1, jobs[2].Runs, "@reboot ran at start")
+}

@@ -210,7 +210,11 @@ func passwdNames(root string) map[string]bool {
 // Start runs the @reboot jobs and starts the clock.
 func (s *Scheduler) Start() {
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
-	s.prime(time.Now())
+	now := time.Now()
+	s.prime(now)
+	for _, j := range s.Jobs(now) {
+		s.o.Log.Info("cron job loaded", "job", j.Job, "schedule", j.Schedule, "user", j.User, "next_run", j.NextRun)
+	}
 	go s.loop()
 }
 
@@ -418,4 +422,37 @@ func setEnv(env []string, kv string) []string {
 		}
 	}
 	return append(env, kv)
+}
+
+// JobStatus is what `boxinit status` shows of a job.
+type JobStatus struct {
+	Job       string        `json:"job"` // file:line
+	Schedule  string        `json:"schedule"`
+	User      string        `json:"user"`
+	Command   string        `json:"command"`
+	Running   bool          `json:"running"`
+	Runs      int           `json:"runs"`
+	LastStart time.Time     `json:"last_start,omitzero"`
+	LastCode  int           `json:"last_code"`
+	LastTook  time.Duration `json:"last_duration_ns"`
+	NextRun   time.Time     `json:"next_run,omitzero"`
+}
+
+// Jobs returns the state of every job, in file and line order.
+func (s *Scheduler) Jobs(now time.Time) []JobStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []JobStatus
+	for _, j := range s.jobs() {
+		st := JobStatus{Job: j.ID(), Schedule: j.Spec, User: j.User, Command: j.Command, Running: j.running,
+			Runs: j.runs, LastStart: j.lastStart, LastCode: j.lastCode, LastTook: j.lastTook}
+		switch {
+		case j.every > 0:
+			st.NextRun = j.nextEvery
+		case j.spec != nil:
+			st.NextRun = nextRun(j.Entry, now)
+		}
+		out = append(out, st)
+	}
+	return out
 }

@@ -28,7 +28,7 @@ type initUnderTest struct {
 
 func inits(b *testing.B) []initUnderTest {
 	testutil.RequireRoot(b)
-	out := []initUnderTest{{"boxinit", []string{boxinitBin, "--ready-file=" + filepath.Join(b.TempDir(), "ready")}}}
+	out := []initUnderTest{{"boxinit", []string{boxinitBin, "--cron=", "--ready-file=" + filepath.Join(b.TempDir(), "ready")}}}
 	if tini, err := exec.LookPath("tini"); err == nil {
 		out = append(out, initUnderTest{"tini", []string{tini}})
 	} else {
@@ -172,7 +172,7 @@ func BenchmarkBoot(b *testing.B) {
 		cmd   string
 		extra []string // files of bench/rclocal copied into etc
 	}{
-		{"boxinit", boxinitBin + " boot --ready-file=/etc/ready", nil},
+		{"boxinit", boxinitBin + " boot --cron= --ready-file=/etc/ready", nil},
 		{"rc.local", "bash " + rc + "/rc.local", []string{"rc.user"}},
 	}
 	total := make([]time.Duration, len(ways))

@@ -71,7 +71,9 @@ type initProc struct {
 func startInit(t *testing.T, args ...string) *initProc {
 	t.Helper()
 	testutil.RequireRoot(t)
-	args = append([]string{"--ready-file=" + filepath.Join(t.TempDir(), "ready")}, args...)
+	// The machine's own crontabs are not the test's business: --cron= unless
+	// the test names its own.
+	args = append([]string{"--ready-file=" + filepath.Join(t.TempDir(), "ready"), "--cron="}, args...)
 	p := &initProc{t: t, cmd: exec.Command(boxinitBin, args...), done: make(chan struct{})}
 	p.cmd.Stdout = &p.out
 	p.cmd.Stderr = &p.out

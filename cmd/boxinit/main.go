@@ -23,6 +23,8 @@
 //	--forward-to     group: signal the main command's process group (default);
 //	                 process: the main process only
 //	--rewrite        FROM:TO, repeatable: forward FROM as TO; TO=0 drops FROM
+//	--cron           crontab files/directories, comma separated (/etc/crontab,/etc/cron.d); empty disables cron
+//	--cron-overlap   skip (default): no new run while the previous one goes on; allow
 //	--log-format     text or json (log/slog to stderr)
 //	--log-level      debug, info, warn or error
 //
@@ -53,6 +55,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/boxinit/boxinit/internal/boot"
+	"github.com/boxinit/boxinit/internal/cron"
 	"github.com/boxinit/boxinit/internal/reaper"
 )
 
@@ -76,6 +79,8 @@ type config struct {
 	gracePeriod time.Duration
 	forwardTo   reaper.ForwardMode
 	rewrite     reaper.Rewrite
+	cron        []string
+	cronOverlap bool
 	log         *slog.Logger
 }
 
@@ -112,7 +117,13 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		cfg.log.Error("cannot read the configuration", "err", err)
 		return exitFailed
 	}
+	crontabs := cron.Options{Root: bootCfg.Root, Sources: cfg.cron, Env: bootCfg.Env, AllowOverlap: cfg.cronOverlap, Log: cfg.log}
 	if mode == "check" {
+		_, bad := cron.New(crontabs)
+		if len(bad) > 0 {
+			fmt.Fprintf(stderr, "boxinit: %d crontab lines are wrong\n", len(bad))
+			return exitConfig
+		}
 		fmt.Fprintln(stderr, "boxinit: configuration ok")
 		return 0
 	}
@@ -123,6 +134,7 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		cfg.log.Error("cannot start", "err", err)
 		return exitFailed
 	}
+	var scheduler *cron.Scheduler
 	opts := reaper.Options{
 		Command:     cfg.command,
 		Env:         bootCfg.Env,
@@ -132,6 +144,9 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		OnStop: func() {
 			if err := boot.RemoveReady(bootCfg); err != nil {
 				cfg.log.Error("cannot remove the ready file", "path", bootCfg.ReadyFile, "err", err)
+			}
+			if scheduler != nil {
+				scheduler.Stop() // runs in progress are stopped with every other process
 			}
 		},
 	}
@@ -151,6 +166,11 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		cfg.log.Info("boot done")
 		return 0
 	}
+	if len(cfg.cron) > 0 {
+		crontabs.Run = r
+		scheduler, _ = cron.New(crontabs) // bad lines are logged and skipped
+		scheduler.Start()
+	}
 	return r.Supervise(opts)
 }
 
@@ -167,6 +187,8 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 	grace := fs.Duration("grace-period", 10*time.Second, "time the processes get between SIGTERM and SIGKILL at shutdown")
 	forwardTo := fs.String("forward-to", string(reaper.ForwardGroup), "where signals go: group (the main command's process group) or process")
 	rewrite := fs.StringArray("rewrite", nil, "FROM:TO: forward signal FROM as TO (e.g. TERM:QUIT); TO=0 drops FROM; repeatable")
+	crontabs := fs.StringSlice("cron", []string{"/etc/crontab", "/etc/cron.d"}, "system crontab files and directories (with a user field); empty disables cron")
+	overlap := fs.String("cron-overlap", "skip", "skip: no run of a job while its previous run goes on; allow: let them overlap")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -177,6 +199,17 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 	}
 
 	cfg.command, cfg.gracePeriod = fs.Args(), *grace
+	for _, c := range *crontabs {
+		if c = strings.TrimSpace(c); c != "" {
+			cfg.cron = append(cfg.cron, c)
+		}
+	}
+	switch *overlap {
+	case "skip", "allow":
+		cfg.cronOverlap = *overlap == "allow"
+	default:
+		return nil, fmt.Errorf("--cron-overlap %q: want skip or allow", *overlap)
+	}
 	if mode != "init" && len(cfg.command) > 0 {
 		return nil, fmt.Errorf("boxinit %s takes no command (got %q)", mode, cfg.command[0])
 	}

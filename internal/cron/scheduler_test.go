@@ -1,0 +1,180 @@
+package cron
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/testutil"
+)
+
+// The test process's one owner of wait4 (a subreaper; nothing here runs
+// the shutdown sequence).
+var (
+	reaperOnce sync.Once
+	testReaper *reaper.Reaper
+)
+
+func starter(t *testing.T) Starter {
+	reaperOnce.Do(func() {
+		r, err := reaper.New(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), reaper.Catch())
+		require.NoError(t, err)
+		testReaper = r
+	})
+	return testReaper
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// jobRoot is a root whose user human (uid 1000) has a home that uid 1000
+// can reach, and whose /etc/crontab is crontab.
+func jobRoot(t *testing.T, crontab string) string {
+	testutil.RequireRoot(t)
+	root := t.TempDir()
+	for dir := root; dir != "/"; dir = filepath.Dir(dir) {
+		require.NoError(t, os.Chmod(dir, 0o755))
+		if dir == os.TempDir() {
+			break
+		}
+	}
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "home/human"), 0o755))
+	require.NoError(t, os.Chown(filepath.Join(root, "home/human"), 1000, 1000))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\nhuman:x:1000:1000::/home/human:/bin/sh\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/group"), []byte("root:x:0:\nadm:x:4:human\nhuman:x:1000:\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/crontab"), []byte(crontab), 0o644))
+	return root
+}
+
+func startScheduler(t *testing.T, root string, overlap bool) (*Scheduler, *syncBuffer) {
+	logs := &syncBuffer{}
+	s, errs := New(Options{Root: root, Sources: []string{"/etc/crontab", "/etc/cron.d"}, Env: []string{"FROM_BOXINIT=yes", "PATH=/nowhere"},
+		AllowOverlap: overlap, Zone: time.UTC, Run: starter(t), Log: slog.New(slog.NewTextHandler(logs, nil))})
+	require.Empty(t, errs)
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s, logs
+}
+
+func waitLog(t *testing.T, logs *syncBuffer, what ...string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		all := true
+		for _, w := range what {
+			all = all && strings.Contains(logs.String(), w)
+		}
+		if all {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log never showed %q:\n%s", what, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestScheduler_RunsJobsAsTheirUserAndLogsEveryLineWithTheJobsFields(t *testing.T) {
+	root := jobRoot(t, `PATH=/usr/bin:/bin
+GREETING=hi
+@every 1s human echo "$GREETING $(id -u) $(id -G) $(pwd) $FROM_BOXINIT"; echo oops >&2
+@every 1s human cat%line one%line two
+@reboot root echo booted
+`)
+	home := filepath.Join(root, "home/human")
+	_, logs := startScheduler(t, root, false)
+	waitLog(t, logs,
+		fmt.Sprintf(`msg="hi 1000 1000 4 %s yes" job=/etc/crontab:3 user=human run=1 stream=stdout`, home),
+		`msg=oops job=/etc/crontab:3 user=human run=1 stream=stderr`,
+		`msg="line one" job=/etc/crontab:4 user=human run=1 stream=stdout`,
+		`msg="line two" job=/etc/crontab:4 user=human run=1 stream=stdout`,
+		`msg=booted job=/etc/crontab:5 user=root run=1 stream=stdout`,
+		`msg="job finished" job=/etc/crontab:3 user=human run=1 schedule="@every 1s" code=0`,
+	)
+}
+
+func TestScheduler_SkipsARunWhileThePreviousOneStillRuns(t *testing.T) {
+	root := jobRoot(t, "@every 1s root sleep 2.5\n")
+	_, logs := startScheduler(t, root, false)
+	waitLog(t, logs, `msg="previous run still going: run skipped" job=/etc/crontab:1`, `msg="job finished" job=/etc/crontab:1 user=root run=1`)
+	assert.NotContains(t, logs.String(), "run=2 schedule", "no second run while the first one ran")
+}
+
+func TestScheduler_AllowedOverlapStartsRunsSideBySide(t *testing.T) {
+	root := jobRoot(t, "@every 1s root sleep 2.5\n")
+	s, logs := startScheduler(t, root, true)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if jobs := s.Jobs(time.Now()); jobs[0].Runs >= 3 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	assert.GreaterOrEqual(t, s.Jobs(time.Now())[0].Runs, 3)
+	assert.NotContains(t, logs.String(), "run skipped")
+}
+
+func TestScheduler_ReloadsAChangedCrontabAndABrokenOneKeepsItsJobs(t *testing.T) {
+	r := newRecorder(t, "* * * * * root first\n", time.UTC)
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	r.prime(t0)
+	crontab := filepath.Join(r.o.Root, "etc/crontab")
+
+	require.NoError(t, os.WriteFile(crontab, []byte("* * * * * root second\n"), 0o644))
+	r.tick(t0.Add(time.Minute))
+	assert.Len(t, r.runs["* * * * * second"], 1, "the new line runs from the next minute")
+	assert.Len(t, r.runs["* * * * * first"], 0)
+
+	require.NoError(t, os.WriteFile(crontab, []byte("* * * * * root second\n* * * * nobody broken\n"), 0o644))
+	r.tick(t0.Add(2 * time.Minute))
+	assert.Len(t, r.runs["* * * * * second"], 2, "a now-broken file keeps its jobs")
+	require.Len(t, r.Errors(), 1)
+	assert.Contains(t, r.Errors()[0].Error(), "/etc/crontab:2:")
+	assert.Contains(t, r.log.String(), "keeping its previous jobs")
+
+	require.NoError(t, os.Remove(crontab))
+	r.tick(t0.Add(3 * time.Minute))
+	assert.Len(t, r.runs["* * * * * second"], 2, "a removed file's jobs stop")
+}
+
+func TestScheduler_ReadsCronDLikeDebiansCronSkippingPackageLeftovers(t *testing.T) {
+	root := jobRoot(t, "")
+	d := filepath.Join(root, "etc/cron.d")
+	require.NoError(t, os.MkdirAll(d, 0o755))
+	for _, name := range []string{"b-app", "a_app", "app.dpkg-old", ".placeholder", "app~", "x.sh"} {
+		require.NoError(t, os.WriteFile(filepath.Join(d, name), []byte("@daily root true\n"), 0o644))
+	}
+	s, errs := New(Options{Root: root, Sources: []string{"/etc/crontab", "/etc/cron.d"}, Zone: time.UTC,
+		Log: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
+	require.Empty(t, errs)
+	var got []string
+	for _, j := range s.Jobs(time.Now()) {
+		got = append(got, j.Job)
+	}
+	assert.Equal(t, []string{"/etc/cron.d/a_app:1", "/etc/cron.d/b-app:1"}, got)
+}

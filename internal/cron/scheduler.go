@@ -40,6 +40,10 @@ type Scheduler struct {
 
 	startRun func(j *job, n int, start time.Time) // s.run; tests record instead
 
+	idMu       sync.Mutex
+	identities map[string]users.Identity // user → identity, while idSig holds
+	idSig      string                    // signature of passwd and group
+
 	mu       sync.Mutex
 	files    map[string]*source   // crontab path → what it holds
 	high     map[string]time.Time // zone → latest wall minute handled
@@ -345,9 +349,29 @@ func (s *Scheduler) run(j *job, n int, start time.Time) {
 	s.mu.Unlock()
 }
 
+// identity returns the user's ids, groups and home, read again only when
+// /etc/passwd or /etc/group changed: a job that runs every second should
+// not parse them every second.
+func (s *Scheduler) identity(user string) (users.Identity, error) {
+	sig := signature(filepath.Join(s.o.Root, "/etc/passwd")) + "|" + signature(filepath.Join(s.o.Root, "/etc/group"))
+	s.idMu.Lock()
+	defer s.idMu.Unlock()
+	if sig != s.idSig {
+		s.identities, s.idSig = map[string]users.Identity{}, sig
+	}
+	if id, ok := s.identities[user]; ok {
+		return id, nil
+	}
+	id, err := users.LookupIdentity(s.o.Root, user)
+	if err == nil {
+		s.identities[user] = id
+	}
+	return id, err
+}
+
 // execute starts `SHELL -c COMMAND` as the job's user and waits for it.
 func (s *Scheduler) execute(j *job, log *slog.Logger) int {
-	id, err := users.LookupIdentity(s.o.Root, j.User)
+	id, err := s.identity(j.User)
 	if err != nil {
 		log.Error("cannot run job", "err", err)
 		return -1

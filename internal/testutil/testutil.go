@@ -6,6 +6,7 @@ package testutil
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"syscall"
@@ -29,6 +30,8 @@ func RunProgIfAsked() {
 
 // Prog returns the argv that runs helper program name from this test binary.
 //
+//	spawnfloor OUT N   N times: sleep to the next second, run
+//	            sh -c 'date +%s.%N >> OUT' (the floor of a cron's latency)
 //	orphans N   fork N children that exit at once, wait until they are all
 //	            zombies, print CLOCK_MONOTONIC in ns and exit, so that the N
 //	            zombies land on the reaper at the same moment.
@@ -54,9 +57,26 @@ func runProg(args []string) int {
 		}
 		fmt.Println(Monotonic().Nanoseconds())
 		return 0
+	case "spawnfloor":
+		n, _ := strconv.Atoi(args[2])
+		return spawnFloor(args[1], n)
 	}
 	fmt.Fprintln(os.Stderr, "unknown helper program", args[0])
 	return 2
+}
+
+// spawnFloor is the least a scheduler can do: sleep to the next second,
+// start `sh -c 'date +%s.%N >> out'`, n times.
+func spawnFloor(out string, n int) int {
+	for i := 0; i < n; i++ {
+		now := time.Now()
+		time.Sleep(now.Truncate(time.Second).Add(time.Second).Sub(now))
+		if err := exec.Command("sh", "-c", "date +%s.%N >> "+out).Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "spawnfloor:", err)
+			return 1
+		}
+	}
+	return 0
 }
 
 // forkZombies forks n children that exit at once with a raw clone (no exec:

@@ -28,6 +28,7 @@ test: deps ## the whole test suite (run as root: PID-namespace tests skip otherw
 
 bench: build ## benchmarks: boxinit side by side with tini and the old rc.local (root)
 	$(GO) test -run '^$$' -bench 'Reap|IdleMemory|Boot' -benchtime 5x -count 1 ./cmd/boxinit
+	$(GO) test -run '^$$' -bench 'Cron' -benchtime 1x -count 1 -v ./cmd/boxinit
 	$(GO) test -run '^$$' -bench 'EarlySIGTERM' -benchtime 1x -count 1 ./cmd/boxinit
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/...
 
@@ -35,6 +36,8 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz FuzzParseStat -fuzztime $(or $(FUZZTIME),30s) ./internal/procfs
 	$(GO) test -run '^$$' -fuzz FuzzTableRoundTrip -fuzztime $(or $(FUZZTIME),30s) ./internal/users
 	$(GO) test -run '^$$' -fuzz FuzzMergeAuthorizedKeys -fuzztime $(or $(FUZZTIME),30s) ./internal/users
+	$(GO) test -run '^$$' -fuzz FuzzParseEnvFile -fuzztime $(or $(FUZZTIME),30s) ./internal/boot
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),30s) ./internal/cron
 
 lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

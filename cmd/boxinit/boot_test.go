@@ -118,3 +118,18 @@ func readFileT(t *testing.T, path string) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+func TestCheck_ListsBadCrontabLinesAndExits78(t *testing.T) {
+	root := bootTree(t, "")
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc/cron.d"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/cron.d/app"),
+		[]byte("0 3 * * * root backup\n61 * * * * root bad-minute\n@daily nobody-here x\n"), 0o644))
+	out, err := exec.Command(boxinitBin, "check", "--root="+root).CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", out)
+	assert.Equal(t, exitConfig, ee.ExitCode())
+	assert.Contains(t, string(out), "job=/etc/cron.d/app:2")
+	assert.Contains(t, string(out), "job=/etc/cron.d/app:3")
+	assert.Contains(t, string(out), `unknown user \"nobody-here\"`)
+	assert.Contains(t, string(out), "2 crontab lines are wrong")
+}

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,30 +34,12 @@ func TestMain(m *testing.M) {
 	code = m.Run()
 }
 
-// syncBuffer collects a process's output while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // initProc is boxinit running as PID 1 of a new PID namespace. Its pid is
 // as the test sees it, so signals and /proc scans need no translation.
 type initProc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	out    syncBuffer // stdout and stderr
+	out    testutil.SyncBuffer // stdout and stderr
 	done   chan struct{}
 	start  time.Time
 	exited time.Time

@@ -24,23 +24,10 @@ import (
 
 	"github.com/boxinit/boxinit/internal/reaper"
 	"github.com/boxinit/boxinit/internal/testutil"
+	"github.com/boxinit/boxinit/internal/testutil/testreaper"
 )
 
-// One reaper for the test process (a subreaper; nothing here runs the
-// shutdown sequence).
-var (
-	reaperOnce sync.Once
-	testReaper *reaper.Reaper
-)
-
-func starter(t *testing.T) Starter {
-	reaperOnce.Do(func() {
-		r, err := reaper.New(slog.New(slog.NewTextHandler(io.Discard, nil)), reaper.Catch())
-		require.NoError(t, err)
-		testReaper = r
-	})
-	return testReaper
-}
+func starter(t *testing.T) Starter { return testreaper.Get(t) }
 
 func pubKey(t testing.TB, comment string) string {
 	pub, _, err := ed25519.GenerateKey(rand.Reader)

@@ -7,49 +7,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/boxinit/boxinit/internal/reaper"
 	"github.com/boxinit/boxinit/internal/testutil"
+	"github.com/boxinit/boxinit/internal/testutil/testreaper"
 )
 
-// The test process's one owner of wait4 (a subreaper; nothing here runs
-// the shutdown sequence).
-var (
-	reaperOnce sync.Once
-	testReaper *reaper.Reaper
-)
-
-func starter(t *testing.T) Starter {
-	reaperOnce.Do(func() {
-		r, err := reaper.New(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), reaper.Catch())
-		require.NoError(t, err)
-		testReaper = r
-	})
-	return testReaper
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func starter(t *testing.T) Starter { return testreaper.Get(t) }
 
 // jobRoot is a root whose user human (uid 1000) has a home that uid 1000
 // can reach, and whose /etc/crontab is crontab.
@@ -71,8 +39,8 @@ func jobRoot(t *testing.T, crontab string) string {
 	return root
 }
 
-func startScheduler(t *testing.T, root string, overlap bool) (*Scheduler, *syncBuffer) {
-	logs := &syncBuffer{}
+func startScheduler(t *testing.T, root string, overlap bool) (*Scheduler, *testutil.SyncBuffer) {
+	logs := &testutil.SyncBuffer{}
 	s, errs := New(Options{Root: root, Sources: []string{"/etc/crontab", "/etc/cron.d"}, Env: []string{"FROM_BOXINIT=yes", "PATH=/nowhere"},
 		AllowOverlap: overlap, Zone: time.UTC, Run: starter(t), Log: slog.New(slog.NewTextHandler(logs, nil))})
 	require.Empty(t, errs)
@@ -81,7 +49,7 @@ func startScheduler(t *testing.T, root string, overlap bool) (*Scheduler, *syncB
 	return s, logs
 }
 
-func waitLog(t *testing.T, logs *syncBuffer, what ...string) {
+func waitLog(t *testing.T, logs *testutil.SyncBuffer, what ...string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {

@@ -20,7 +20,7 @@ build: ## static binaries bin/boxinit-linux-{amd64,arm64} and bin/boxinit (this 
 	@cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) $(BIN)/boxinit
 
 demo: build ## build boxinit and run it as PID 1 of a new PID namespace (root)
-	unshare --pid --fork --mount-proc $(BIN)/boxinit --cron= --ready-file=/tmp/boxinit-demo.ready --grace-period=3s -- scripts/demo-main.sh; \
+	unshare --pid --fork --mount-proc $(BIN)/boxinit --cron= --socket= --ready-file=/tmp/boxinit-demo.ready --grace-period=3s -- scripts/demo-main.sh; \
 	echo "boxinit exited with $$?"
 
 test: deps ## the whole test suite (run as root: PID-namespace tests skip otherwise)

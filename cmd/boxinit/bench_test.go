@@ -28,7 +28,7 @@ type initUnderTest struct {
 
 func inits(b *testing.B) []initUnderTest {
 	testutil.RequireRoot(b)
-	out := []initUnderTest{{"boxinit", []string{boxinitBin, "--cron=", "--ready-file=" + filepath.Join(b.TempDir(), "ready")}}}
+	out := []initUnderTest{{"boxinit", []string{boxinitBin, "--cron=", "--socket=", "--ready-file=" + filepath.Join(b.TempDir(), "ready")}}}
 	if tini, err := exec.LookPath("tini"); err == nil {
 		out = append(out, initUnderTest{"tini", []string{tini}})
 	} else {

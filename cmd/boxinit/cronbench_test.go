@@ -45,7 +45,7 @@ func BenchmarkCronEverySecond(b *testing.B) {
 		{"boxinit", func(out string) *exec.Cmd {
 			crontab := filepath.Join(dir, "boxinit.crontab")
 			_ = os.WriteFile(crontab, []byte("@every 1s root date +\\%s.\\%N >> "+out+"\n"), 0o644)
-			cmd := exec.Command(boxinitBin, "--cron="+crontab, "--ready-file="+filepath.Join(dir, "ready"), "--", "sleep", secs)
+			cmd := exec.Command(boxinitBin, "--socket=", "--cron="+crontab, "--ready-file="+filepath.Join(dir, "ready"), "--", "sleep", secs)
 			cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
 			return cmd
 		}},
@@ -110,7 +110,7 @@ func BenchmarkCronIdle50Jobs(b *testing.B) {
 	_ = os.WriteFile(filepath.Join(dir, "theirs"), []byte(theirs.String()), 0o644)
 	commands := map[string]func() *exec.Cmd{
 		"boxinit": func() *exec.Cmd {
-			cmd := exec.Command(boxinitBin, "--cron="+filepath.Join(dir, "ours"), "--ready-file="+filepath.Join(dir, "ready"), "--", "sleep", "60")
+			cmd := exec.Command(boxinitBin, "--socket=", "--cron="+filepath.Join(dir, "ours"), "--ready-file="+filepath.Join(dir, "ready"), "--", "sleep", "60")
 			cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
 			return cmd
 		},

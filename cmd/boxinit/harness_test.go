@@ -24,6 +24,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	boxinitBin = filepath.Join(dir, "boxinit")
+	_ = os.Chmod(dir, 0o755) // other users run it too (boxinit status as uid 1000)
 	build := exec.Command("go", "build", "-o", boxinitBin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -53,7 +54,7 @@ func startInit(t *testing.T, args ...string) *initProc {
 	testutil.RequireRoot(t)
 	// The machine's own crontabs are not the test's business: --cron= unless
 	// the test names its own.
-	args = append([]string{"--ready-file=" + filepath.Join(t.TempDir(), "ready"), "--cron="}, args...)
+	args = append([]string{"--ready-file=" + filepath.Join(t.TempDir(), "ready"), "--cron=", "--socket="}, args...)
 	p := &initProc{t: t, cmd: exec.Command(boxinitBin, args...), done: make(chan struct{})}
 	p.cmd.Stdout = &p.out
 	p.cmd.Stderr = &p.out

@@ -180,7 +180,7 @@ func TestInit_GivesAnInteractiveShellTheTerminalSoJobControlWorks(t *testing.T) 
 	}
 	// script(1) gives the command a pseudo-terminal as its controlling
 	// terminal, as `docker run -it` does; boxinit is PID 1 inside unshare.
-	inner := "unshare --pid --fork --mount-proc " + boxinitBin + " --cron= --ready-file=" + t.TempDir() + "/ready" +
+	inner := "unshare --pid --fork --mount-proc " + boxinitBin + " --cron= --socket= --ready-file=" + t.TempDir() + "/ready" +
 		` -- bash -i -c 'sleep 0.2 & wait %1; echo JOB-$?-DONE'`
 	cmd := exec.Command("timeout", "20", "script", "-qec", inner, "/dev/null")
 	out, err := cmd.CombinedOutput()
@@ -297,7 +297,7 @@ kill -TERM $PPID
 sleep 60
 `)
 	outer := `sleep 60 & sibling=$!
-` + boxinitBin + ` --cron= --ready-file=` + dir + `/ready --grace-period=2s -- ` + main + `
+` + boxinitBin + ` --cron= --socket= --ready-file=` + dir + `/ready --grace-period=2s -- ` + main + `
 echo "code=$?"
 kill -0 $sibling && echo sibling=alive
 kill -0 $(cat ` + dir + `/orphan) 2>/dev/null || echo orphan=gone

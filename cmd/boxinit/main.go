@@ -7,6 +7,7 @@
 //	boxinit [flags] [--] [COMMAND [ARG...]]   boot, then run COMMAND (or idle) as init
 //	boxinit boot  [flags]                     run the boot sequence once and exit
 //	boxinit check [flags]                     validate the configuration; change nothing
+//	boxinit status [--json] [--ready]         ask the running init over its control socket
 //	boxinit version                           print the version
 //
 // Flags, each also read from BOXINIT_<NAME> (upper case, '-' → '_') of the
@@ -25,6 +26,7 @@
 //	--rewrite        FROM:TO, repeatable: forward FROM as TO; TO=0 drops FROM
 //	--cron           crontab files/directories, comma separated (/etc/crontab,/etc/cron.d); empty disables cron
 //	--cron-overlap   skip (default): no new run while the previous one goes on; allow
+//	--socket         control socket for boxinit status (/run/boxinit.sock); empty: none
 //	--log-format     text or json (log/slog to stderr)
 //	--log-level      debug, info, warn or error
 //
@@ -57,6 +59,7 @@ import (
 	"github.com/boxinit/boxinit/internal/boot"
 	"github.com/boxinit/boxinit/internal/cron"
 	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/status"
 )
 
 var version = "dev"
@@ -81,6 +84,7 @@ type config struct {
 	rewrite     reaper.Rewrite
 	cron        []string
 	cronOverlap bool
+	socket      string
 	log         *slog.Logger
 }
 
@@ -93,6 +97,8 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 			return 0
 		case "boot", "check":
 			mode, args = args[0], args[1:]
+		case "status":
+			return runStatus(args[1:], os.Stdout, stderr)
 		}
 	}
 	cfg, err := parseFlags(mode, args, stderr)
@@ -135,6 +141,15 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		return exitFailed
 	}
 	var scheduler *cron.Scheduler
+	view := newStatusView(r)
+	if cfg.socket != "" && mode == "init" {
+		defer os.Remove(cfg.socket) // no stale socket after a clean exit
+		go func() {
+			if err := status.Serve(context.Background(), cfg.socket, view.snapshot, cfg.log); err != nil {
+				cfg.log.Error("no control socket: boxinit status will not answer", "err", err)
+			}
+		}()
+	}
 	opts := reaper.Options{
 		Command:     cfg.command,
 		Env:         bootCfg.Env,
@@ -142,6 +157,7 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		ForwardTo:   cfg.forwardTo,
 		Rewrite:     cfg.rewrite,
 		OnStop: func() {
+			view.setState(status.Stopping)
 			if err := boot.RemoveReady(bootCfg); err != nil {
 				cfg.log.Error("cannot remove the ready file", "path", bootCfg.ReadyFile, "err", err)
 			}
@@ -152,7 +168,7 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	}
 
 	ctx, release := r.WatchStop(context.Background())
-	err = boot.New(bootCfg, cfg.log, r).Run(ctx, nil)
+	err = boot.New(bootCfg, cfg.log, r).Run(ctx, view.addResult)
 	if sig := release(); sig != 0 {
 		r.Shutdown(opts, "stopped during boot")
 		return 128 + int(sig)
@@ -169,8 +185,10 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	if len(cfg.cron) > 0 {
 		crontabs.Run = r
 		scheduler, _ = cron.New(crontabs) // bad lines are logged and skipped
+		view.setCron(scheduler)
 		scheduler.Start()
 	}
+	view.setState(status.Ready)
 	return r.Supervise(opts)
 }
 
@@ -189,6 +207,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 	rewrite := fs.StringArray("rewrite", nil, "FROM:TO: forward signal FROM as TO (e.g. TERM:QUIT); TO=0 drops FROM; repeatable")
 	crontabs := fs.StringSlice("cron", []string{"/etc/crontab", "/etc/cron.d"}, "system crontab files and directories (with a user field); empty disables cron")
 	overlap := fs.String("cron-overlap", "skip", "skip: no run of a job while its previous run goes on; allow: let them overlap")
+	socket := fs.String("socket", "/run/boxinit.sock", "control socket for boxinit status (mode 0600); empty: none")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -198,7 +217,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 		return nil, err
 	}
 
-	cfg.command, cfg.gracePeriod = fs.Args(), *grace
+	cfg.command, cfg.gracePeriod, cfg.socket = fs.Args(), *grace, *socket
 	for _, c := range *crontabs {
 		if c = strings.TrimSpace(c); c != "" {
 			cfg.cron = append(cfg.cron, c)

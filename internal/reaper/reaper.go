@@ -28,6 +28,7 @@ type Reaper struct {
 	noKids    bool
 
 	orphans atomic.Uint64
+	main    mainRecord
 }
 
 // New starts the reap loop. When boxinit is not PID 1 it makes itself a

@@ -71,6 +71,7 @@ func (r *Reaper) Supervise(o Options) int {
 			return code
 		}
 		mainDone = main.Done()
+		r.setMain(main, o.Command)
 		r.log.Info("main command started", "pid", main.Pid, "argv", o.Command)
 	} else {
 		r.log.Info("no main command: idling until SIGTERM")

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/boxinit/boxinit/internal/boot"
+	"github.com/boxinit/boxinit/internal/cron"
+	"github.com/boxinit/boxinit/internal/procfs"
+	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/status"
+)
+
+// statusView gathers what the control socket publishes.
+type statusView struct {
+	r       *reaper.Reaper
+	started time.Time
+
+	mu    sync.Mutex
+	state string
+	ready time.Time
+	boot  []boot.Result
+	sched *cron.Scheduler
+}
+
+func newStatusView(r *reaper.Reaper) *statusView {
+	return &statusView{r: r, started: time.Now(), state: status.Booting}
+}
+
+func (v *statusView) addResult(res boot.Result) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.boot = append(v.boot, res)
+}
+
+func (v *statusView) setState(s string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.state = s
+	if s == status.Ready {
+		v.ready = time.Now()
+	}
+}
+
+func (v *statusView) setCron(s *cron.Scheduler) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.sched = s
+}
+
+func (v *statusView) snapshot() status.Document {
+	v.mu.Lock()
+	d := status.Document{
+		Version: status.Version, Boxinit: version, PID: os.Getpid(), Mode: "subreaper", Started: v.started,
+		State: v.state, Boot: append([]boot.Result(nil), v.boot...),
+	}
+	if v.state == status.Ready {
+		d.ReadySince = v.ready
+	}
+	sched := v.sched
+	v.mu.Unlock()
+	if v.r.IsInit() {
+		d.Mode = "pid1"
+	}
+	d.Main = v.r.Main()
+	d.Processes.OrphansReaped = v.r.Orphans()
+	if procs, err := procfs.List("/proc"); err == nil {
+		for _, p := range procs {
+			if p.PPID == d.PID {
+				d.Processes.Children++
+			}
+		}
+	}
+	if sched != nil {
+		d.Cron = &status.Cron{Jobs: sched.Jobs(time.Now())}
+		for _, e := range sched.Errors() {
+			d.Cron.Rejected = append(d.Cron.Rejected, e.Error())
+		}
+	}
+	return d
+}
+
+// runStatus is `boxinit status [--json] [--ready] [--socket PATH]`.
+func runStatus(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("boxinit status", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the status as one JSON document")
+	ready := fs.Bool("ready", false, "print nothing; exit 0 when ready, 1 when booting or stopping (a readiness probe)")
+	socket := fs.String("socket", "/run/boxinit.sock", "control socket of the running boxinit")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if v, ok := os.LookupEnv("BOXINIT_SOCKET"); ok && v != "" && !fs.Changed("socket") {
+		*socket = v
+	}
+	unreachable := 1
+	if *ready {
+		unreachable = 3
+	}
+	d, err := status.Query(*socket, 3*time.Second)
+	if err != nil {
+		if !*ready {
+			fmt.Fprintln(stderr, "boxinit status:", err)
+		}
+		return unreachable
+	}
+	switch {
+	case *ready:
+		if d.State == status.Ready {
+			return 0
+		}
+		return 1
+	case *asJSON:
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(d)
+	default:
+		status.Render(stdout, d, time.Now())
+	}
+	return 0
+}

@@ -1,0 +1,86 @@
+package status
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Render writes the human view of d, for an 80-column terminal.
+func Render(out io.Writer, d *Document, now time.Time) {
+	var w strings.Builder
+	render(&w, d, now)
+	for _, line := range strings.SplitAfter(w.String(), "\n") {
+		io.WriteString(out, strings.TrimRight(line, " \n")+strings.Repeat("\n", strings.Count(line, "\n")))
+	}
+}
+
+func render(w io.Writer, d *Document, now time.Time) {
+	mode := "PID 1"
+	if d.Mode != "pid1" {
+		mode = "subreaper"
+	}
+	fmt.Fprintf(w, "boxinit %s, pid %d (%s), up %s\n", d.Boxinit, d.PID, mode, ago(now, d.Started))
+	state := d.State
+	if d.State == Ready {
+		state += " since " + d.ReadySince.Format("2006-01-02 15:04:05") + " (" + ago(now, d.ReadySince) + " ago)"
+	}
+	fmt.Fprintf(w, "state: %s\n", state)
+
+	fmt.Fprintln(w, "\nboot:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, r := range d.Boot {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r.Step, r.Outcome, r.Duration.Round(10*time.Microsecond), clip(r.Message, 44))
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nmain command:")
+	switch m := d.Main; {
+	case m == nil:
+		fmt.Fprintln(w, "  none (idle until SIGTERM), or not started yet")
+	case m.Running:
+		fmt.Fprintf(w, "  %s\n  pid %d, running since %s\n", clip(strings.Join(m.Argv, " "), 76), m.PID, m.Started.Format("15:04:05"))
+	default:
+		fmt.Fprintf(w, "  %s\n  pid %d, exited with %d\n", clip(strings.Join(m.Argv, " "), 76), m.PID, *m.ExitCode)
+	}
+	fmt.Fprintf(w, "\nprocesses: %d children, %d orphans reaped\n", d.Processes.Children, d.Processes.OrphansReaped)
+
+	if d.Cron == nil {
+		return
+	}
+	fmt.Fprintf(w, "\ncron: %d jobs\n", len(d.Cron.Jobs))
+	for _, j := range d.Cron.Jobs {
+		last := "never ran"
+		switch {
+		case j.Running:
+			last = "running since " + j.LastStart.Format("15:04:05")
+		case j.Runs > 0:
+			last = fmt.Sprintf("last %s, exit %d, %s", j.LastStart.Format("15:04:05"), j.LastCode, j.LastTook.Round(time.Millisecond))
+		}
+		next := "-"
+		if !j.NextRun.IsZero() {
+			next = j.NextRun.Format("01-02 15:04 MST")
+		}
+		fmt.Fprintf(w, "  %s  %s  %s  next %s\n", clip(j.Job, 28), clip(j.Schedule, 14), clip(j.User, 10), next)
+		fmt.Fprintf(w, "    %s  (%s)\n", clip(j.Command, 40), last)
+	}
+	for _, r := range d.Cron.Rejected {
+		fmt.Fprintf(w, "  rejected: %s\n", clip(r, 66))
+	}
+}
+
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return now.Sub(t).Round(time.Second).String()
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}

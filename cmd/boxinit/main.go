@@ -197,7 +197,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.SetInterspersed(false) // everything after the command is the command's
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: boxinit [flags] [--] [COMMAND [ARG...]]\n       boxinit boot [flags]\n       boxinit check [flags]\n       boxinit version\n\nFlags (also BOXINIT_<FLAG>):")
+		fmt.Fprintln(stderr, "Usage: boxinit [flags] [--] [COMMAND [ARG...]]\n       boxinit boot [flags]\n       boxinit check [flags]\n       boxinit status [--json] [--ready] [--socket PATH]\n       boxinit version\n\nFlags (also BOXINIT_<FLAG>):")
 		fs.PrintDefaults()
 	}
 	cfg := &config{mode: mode}

@@ -97,7 +97,7 @@ func TestBootCommand_ExitsZeroAfterABootAndOneAfterAFailedHook(t *testing.T) {
 	out, err := bootCmd(root).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.FileExists(t, filepath.Join(root, "ready"))
-	for _, step := range []string{"hostname", "user", "keys", "hooks", "customize", "ready"} {
+	for _, step := range []string{"hostname", "sshd", "user", "keys", "hooks", "customize", "ready"} {
 		assert.Contains(t, string(out), "step="+step, "one log line per step")
 	}
 

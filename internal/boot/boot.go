@@ -3,6 +3,8 @@
 //
 //   - hostname: /etc/hostname, one "127.0.1.1 NAME" line in /etc/hosts,
 //     sethostname(2) where permitted (SET_HOSTNAME)
+//   - sshd: /run/sshd and per-container host keys (ed25519, ecdsa, rsa 3072)
+//     when the image has sshd; host certificates when a CA key is mounted
 //   - user: the admin account, its group, home and sudoers rule (DEFAULT_USER*)
 //   - keys: DEFAULT_KEY and DEFAULT_KEY_IMPORT into ~/.ssh/authorized_keys
 //   - hooks: the executables of --hooks-dir, as root, in lexical order
@@ -78,6 +80,7 @@ func (s step) String() string { return s.name }
 
 var steps = []step{
 	{"hostname", false, (*Boot).hostname},
+	{"sshd", true, (*Boot).sshd},
 	{"user", true, (*Boot).user},
 	{"keys", false, (*Boot).keys},
 	{"hooks", true, (*Boot).hooks},

@@ -1,0 +1,148 @@
+package boot
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/boxinit/boxinit/internal/sysfile"
+)
+
+// hostKeyTypes are the host keys every container gets, as
+// `ssh-keygen -A` would make them: never baked into an image, so that no
+// two containers share a host key; kept when they exist, so that a
+// restarted container keeps its identity.
+var hostKeyTypes = []struct {
+	name string
+	gen  func() (crypto.Signer, error)
+}{
+	{"ed25519", func() (crypto.Signer, error) { _, k, err := ed25519.GenerateKey(rand.Reader); return k, err }},
+	{"ecdsa", func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }},
+	{"rsa", func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 3072) }},
+}
+
+// caKeyPath is where an SSH certificate authority's key may be mounted:
+// with it, every host key is signed into a host certificate.
+const caKeyPath = "/etc/ssh/ca/ca_key"
+
+// sshd prepares sshd when the image has it: /run/sshd, missing host keys,
+// host certificates signed by a mounted CA key.
+func (b *Boot) sshd(context.Context) (Outcome, string, error) {
+	if _, err := os.Stat(b.cfg.path("/usr/sbin/sshd")); err != nil {
+		return Skipped, "no /usr/sbin/sshd in the image", nil
+	}
+	if err := os.MkdirAll(b.cfg.path("/run/sshd"), 0o755); err != nil {
+		return Failed, "", err
+	}
+	var ca ssh.Signer
+	if pemBytes, err := os.ReadFile(b.cfg.path(caKeyPath)); err == nil {
+		if ca, err = ssh.ParsePrivateKey(pemBytes); err != nil {
+			return Failed, "", fmt.Errorf("%s: %w", caKeyPath, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return Failed, "", err
+	}
+	host, _ := os.Hostname()
+	if b.cfg.Hostname != "" {
+		host = b.cfg.Hostname
+	}
+	var did []string
+	for _, kt := range hostKeyTypes {
+		path := fmt.Sprintf("/etc/ssh/ssh_host_%s_key", kt.name)
+		signer, created, err := b.hostKey(path, kt.gen)
+		if err != nil {
+			return Failed, "", fmt.Errorf("%s: %w", path, err)
+		}
+		if created {
+			did = append(did, "generated "+path)
+		}
+		if ca != nil {
+			signed, err := b.hostCert(path+"-cert.pub", signer.PublicKey(), ca, host)
+			if err != nil {
+				return Failed, "", fmt.Errorf("%s-cert.pub: %w", path, err)
+			}
+			if signed {
+				did = append(did, "signed "+path+"-cert.pub")
+			}
+		}
+	}
+	if len(did) == 0 {
+		return OK, "", nil
+	}
+	return Changed, strings.Join(did, "; "), nil
+}
+
+// hostKey loads the key at path, or generates and writes it (0600, with
+// its .pub 0644) when it is missing.
+func (b *Boot) hostKey(path string, gen func() (crypto.Signer, error)) (ssh.Signer, bool, error) {
+	if pemBytes, err := os.ReadFile(b.cfg.path(path)); err == nil {
+		s, err := ssh.ParsePrivateKey(pemBytes)
+		return s, false, err
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, false, err
+	}
+	key, err := gen()
+	if err != nil {
+		return nil, false, err
+	}
+	block, err := ssh.MarshalPrivateKey(key, "root@boxinit")
+	if err != nil {
+		return nil, false, err
+	}
+	signer, err := ssh.NewSignerFromSigner(key)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := os.MkdirAll(b.cfg.path("/etc/ssh"), 0o755); err != nil {
+		return nil, false, err
+	}
+	if _, err := sysfile.Replace(b.cfg.path(path), pem.EncodeToMemory(block), sysfile.Options{Mode: 0o600}); err != nil {
+		return nil, false, err
+	}
+	pub := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))) + " root@boxinit\n"
+	if _, err := sysfile.Replace(b.cfg.path(path+".pub"), []byte(pub), sysfile.Options{Mode: 0o644}); err != nil {
+		return nil, false, err
+	}
+	return signer, true, nil
+}
+
+// hostCert signs pub into a host certificate for host unless the one at
+// path already certifies this key for this host with this CA.
+func (b *Boot) hostCert(path string, pub ssh.PublicKey, ca ssh.Signer, host string) (bool, error) {
+	if old, err := os.ReadFile(b.cfg.path(path)); err == nil {
+		if k, _, _, _, err := ssh.ParseAuthorizedKey(old); err == nil {
+			if c, ok := k.(*ssh.Certificate); ok && c.CertType == ssh.HostCert &&
+				string(c.Key.Marshal()) == string(pub.Marshal()) &&
+				string(c.SignatureKey.Marshal()) == string(ca.PublicKey().Marshal()) &&
+				len(c.ValidPrincipals) == 1 && c.ValidPrincipals[0] == host {
+				return false, nil
+			}
+		}
+	}
+	cert := &ssh.Certificate{
+		Key:             pub,
+		CertType:        ssh.HostCert,
+		KeyId:           host,
+		ValidPrincipals: []string{host},
+		ValidAfter:      uint64(time.Now().Add(-5 * time.Minute).Unix()),
+		ValidBefore:     ssh.CertTimeInfinity,
+	}
+	if err := cert.SignCert(rand.Reader, ca); err != nil {
+		return false, err
+	}
+	_, err := sysfile.Replace(b.cfg.path(path), ssh.MarshalAuthorizedKey(cert), sysfile.Options{Mode: 0o644})
+	return err == nil, err
+}

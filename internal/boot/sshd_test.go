@@ -1,0 +1,102 @@
+package boot
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/ssh"
+)
+
+func sshdRoot(t *testing.T) *Boot {
+	f := testRoot(t, nil)
+	require.NoError(t, os.MkdirAll(filepath.Join(f.Root, "usr/sbin"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(f.Root, "usr/sbin/sshd"), nil, 0o755))
+	return &Boot{cfg: &Config{Flags: f, Hostname: "box-1"}}
+}
+
+func TestSSHDStep_GivesEachContainerItsOwnHostKeysAndKeepsThem(t *testing.T) {
+	b := sshdRoot(t)
+	out, msg, err := b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Changed, out)
+	assert.Contains(t, msg, "generated /etc/ssh/ssh_host_rsa_key")
+	assert.DirExists(t, b.cfg.path("/run/sshd"))
+	for _, name := range []string{"ed25519", "ecdsa", "rsa"} {
+		key := b.cfg.path("/etc/ssh/ssh_host_" + name + "_key")
+		fi, err := os.Stat(key)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), key)
+		priv, err := ssh.ParsePrivateKey([]byte(readFile(t, key)))
+		require.NoError(t, err)
+		pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(readFile(t, key+".pub")))
+		require.NoError(t, err)
+		assert.Equal(t, priv.PublicKey().Marshal(), pub.Marshal(), "the .pub matches")
+		if keygen, err := exec.LookPath("ssh-keygen"); err == nil {
+			derived, err := exec.Command(keygen, "-y", "-f", key).Output()
+			require.NoError(t, err, "ssh-keygen reads the key")
+			assert.Equal(t, strings.Fields(readFile(t, key+".pub"))[1], strings.Fields(string(derived))[1])
+		}
+	}
+	rsaKey, _ := ssh.ParsePrivateKey([]byte(readFile(t, b.cfg.path("/etc/ssh/ssh_host_rsa_key"))))
+	assert.Equal(t, 3072, rsaKey.PublicKey().(ssh.CryptoPublicKey).CryptoPublicKey().(interface{ Size() int }).Size()*8)
+
+	before := readFile(t, b.cfg.path("/etc/ssh/ssh_host_ed25519_key"))
+	out, _, err = b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, OK, out, "a restarted container keeps its host keys")
+	assert.Equal(t, before, readFile(t, b.cfg.path("/etc/ssh/ssh_host_ed25519_key")))
+}
+
+func TestSSHDStep_SignsHostCertificatesThatAClientTrustsThroughTheCA(t *testing.T) {
+	b := sshdRoot(t)
+	_, caKey, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	block, err := ssh.MarshalPrivateKey(caKey, "ca")
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(b.cfg.path("/etc/ssh/ca"), 0o700))
+	require.NoError(t, os.WriteFile(b.cfg.path(caKeyPath), pem.EncodeToMemory(block), 0o400))
+	caSigner, err := ssh.NewSignerFromKey(caKey)
+	require.NoError(t, err)
+
+	_, msg, err := b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, msg, "signed /etc/ssh/ssh_host_rsa_key-cert.pub")
+	certFile := b.cfg.path("/etc/ssh/ssh_host_rsa_key-cert.pub")
+	k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(readFile(t, certFile)))
+	require.NoError(t, err)
+	cert := k.(*ssh.Certificate)
+	checker := ssh.CertChecker{IsHostAuthority: func(auth ssh.PublicKey, _ string) bool {
+		return string(auth.Marshal()) == string(caSigner.PublicKey().Marshal())
+	}}
+	assert.NoError(t, checker.CheckHostKey("box-1:22", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 22}, cert),
+		"a client with @cert-authority for the CA accepts the host")
+	assert.Error(t, checker.CheckHostKey("other:22", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 22}, cert), "only for this host name")
+
+	old, err := os.Stat(certFile)
+	require.NoError(t, err)
+	time.Sleep(10 * time.Millisecond)
+	out, _, err := b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, OK, out, "the certificate persists like the keys")
+	now, _ := os.Stat(certFile)
+	assert.Equal(t, old.ModTime(), now.ModTime())
+}
+
+func TestSSHDStep_IsSkippedWithoutSSHD(t *testing.T) {
+	b := &Boot{cfg: &Config{Flags: testRoot(t, nil)}}
+	out, _, err := b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Skipped, out)
+	assert.NoDirExists(t, b.cfg.path("/etc/ssh"))
+}

@@ -6,7 +6,7 @@ GOFLAGS_BUILD := -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 ARCHES   := amd64 arm64
 BIN      := bin
 
-.PHONY: help build demo test bench fuzz lint deps clean
+.PHONY: help build image demo demo-pid1 test e2e bench fuzz lint deps clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,12 +19,26 @@ build: ## static binaries bin/boxinit-linux-{amd64,arm64} and bin/boxinit (this 
 	done
 	@cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) $(BIN)/boxinit
 
-demo: build ## build boxinit and run it as PID 1 of a new PID namespace (root)
+image: build ## container images (podman): localhost/boxinit-debian:dev
+	./scripts/base-image.sh
+	cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) images/debian/boxinit
+	podman build -q --build-arg BASE=localhost/boxinit-base:bookworm -t localhost/boxinit-debian:dev images/debian
+	rm -f images/debian/boxinit
+
+demo: image ## build the Debian image and run it: boots, shows boxinit status and how to ssh in
+	./scripts/demo.sh
+
+demo-pid1: build ## without containers: boxinit as PID 1 of a new PID namespace (root)
 	unshare --pid --fork --mount-proc $(BIN)/boxinit --cron= --socket= --ready-file=/tmp/boxinit-demo.ready --grace-period=3s -- scripts/demo-main.sh; \
 	echo "boxinit exited with $$?"
 
-test: deps ## the whole test suite (run as root: PID-namespace tests skip otherwise)
+test: deps ## the whole test suite; builds the image for the e2e tests when podman is there (root)
+	@if command -v podman >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory image; \
+	else echo "test: no podman or not root: the e2e tests will skip"; fi
 	$(GO) test -count=1 ./...
+
+e2e: image ## only the end-to-end tests against the image
+	$(GO) test -count=1 -v ./e2e
 
 bench: build ## benchmarks: boxinit side by side with tini and the old rc.local (root)
 	$(GO) test -run '^$$' -bench 'Reap|IdleMemory|Boot' -benchtime 5x -count 1 ./cmd/boxinit

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 STATICCHECK_VERSION=${STATICCHECK_VERSION:-v0.8.2}
-packages=(util-linux bsdutils procps bash tini passwd sudo)
+packages=(util-linux bsdutils procps bash tini passwd sudo podman runc catatonit debootstrap openssh-client)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,143 @@
+// Package e2e runs the Debian image (make image) with podman, as a user
+// would: rc.env like the old chart's ConfigMap, ssh from outside, podman
+// stop and start. It skips when podman or the image is missing; `make
+// test` builds the image first when podman is installed.
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const image = "localhost/boxinit-debian:dev"
+
+func requireImage(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("requires root")
+	}
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Skip("requires podman (make deps)")
+	}
+	if err := exec.Command("podman", "image", "exists", image).Run(); err != nil {
+		t.Skipf("requires the image %s (make image)", image)
+	}
+}
+
+func podman(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	out, err := exec.Command("podman", args...).CombinedOutput()
+	return string(out), err
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// container starts the image with rc.env mounted and sshd on port.
+func container(t *testing.T, rcEnv string, port int) string {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rc.env"), []byte(rcEnv), 0o644))
+	name := fmt.Sprintf("boxinit-e2e-%d", port)
+	_, _ = podman(t, "rm", "-f", name)
+	out, err := podman(t, "run", "-d", "--name", name, "--network", "host",
+		"-v", filepath.Join(dir, "rc.env")+":/etc/rc.env:ro", image, "/usr/sbin/sshd", "-D", "-e", "-p", fmt.Sprint(port))
+	require.NoError(t, err, out)
+	t.Cleanup(func() {
+		if t.Failed() {
+			logs, _ := podman(t, "logs", name)
+			t.Logf("container log:\n%s", logs)
+		}
+		_, _ = podman(t, "rm", "-f", "-t", "0", name)
+	})
+	return name
+}
+
+func waitReady(t *testing.T, name string) {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := podman(t, "exec", name, "boxinit", "status", "--ready"); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready within a minute", name)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func sshKey(t *testing.T) (priv, pub string) {
+	priv = filepath.Join(t.TempDir(), "id")
+	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", priv).CombinedOutput()
+	require.NoError(t, err, string(out))
+	b, err := os.ReadFile(priv + ".pub")
+	require.NoError(t, err)
+	return priv, strings.TrimSpace(string(b))
+}
+
+func ssh(t *testing.T, key string, port int, command string) (string, error) {
+	out, err := exec.Command("ssh", "-p", fmt.Sprint(port), "-i", key, "-o", "BatchMode=yes",
+		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10",
+		"human@127.0.0.1", command).CombinedOutput()
+	return string(out), err
+}
+
+func TestImage_BootsLogsInStopsAndRestartsWithoutDuplicates(t *testing.T) {
+	requireImage(t)
+	key, pub := sshKey(t)
+	port := freePort(t)
+	name := container(t, fmt.Sprintf("DEFAULT_USER=\"human\" \nDEFAULT_KEY=\"%s\" \nSET_HOSTNAME=\"box-1\" \nCUSTOMIZE_CMD=\"\" \n", pub), port)
+	waitReady(t, name)
+
+	status, err := podman(t, "exec", name, "boxinit", "status")
+	require.NoError(t, err, status)
+	assert.Contains(t, status, "state: ready since")
+	assert.Contains(t, status, "sshd       changed")
+
+	var out string
+	require.Eventually(t, func() bool { out, err = ssh(t, key, port, "id; sudo -n true && echo SUDO-OK"); return err == nil }, 20*time.Second, 200*time.Millisecond, "ssh: %s", out)
+	assert.Contains(t, out, "uid=1000(human) gid=1000(human) groups=1000(human),4(adm)")
+	assert.Contains(t, out, "SUDO-OK")
+	keysBefore, _ := podman(t, "exec", name, "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub")
+
+	start := time.Now()
+	out, err = podman(t, "stop", "-t", "20", name)
+	require.NoError(t, err, out)
+	assert.Less(t, time.Since(start), 10*time.Second, "well within the grace period")
+	code, _ := podman(t, "inspect", name, "--format", "{{.State.ExitCode}}")
+	assert.Equal(t, "0", strings.TrimSpace(code), "sshd's status on SIGTERM")
+
+	out, err = podman(t, "start", name)
+	require.NoError(t, err, out)
+	waitReady(t, name)
+	counts, err := podman(t, "exec", name, "sh", "-c",
+		"grep -c '^human:' /etc/passwd; grep -c '^human:' /etc/group; grep -c 'boxinit DEFAULT_KEY' /home/human/.ssh/authorized_keys; grep -c '127.0.1.1' /etc/hosts")
+	require.NoError(t, err, counts)
+	assert.Equal(t, "1\n1\n1\n1\n", counts, "passwd, group, authorized_keys, hosts: nothing duplicated")
+	keysAfter, _ := podman(t, "exec", name, "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub")
+	assert.Equal(t, keysBefore, keysAfter, "host keys survive a restart")
+}
+
+func TestImage_ABadRcEnvExits78QuicklyNamingTheVariable(t *testing.T) {
+	requireImage(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rc.env"), []byte("DEFAULT_USER=\"Bad User\"\n"), 0o644))
+	start := time.Now()
+	out, err := podman(t, "run", "--rm", "-v", filepath.Join(dir, "rc.env")+":/etc/rc.env:ro", image)
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, out)
+	assert.Equal(t, 78, ee.ExitCode())
+	assert.Less(t, time.Since(start), 30*time.Second)
+	assert.Contains(t, out, `/etc/rc.env:1: DEFAULT_USER \"Bad User\": must match`)
+}

@@ -7,10 +7,13 @@ package e2e
 import (
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,14 +48,16 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// container starts the image with rc.env mounted and sshd on port.
-func container(t *testing.T, rcEnv string, port int) string {
+// container starts the image with rc.env mounted and sshd on port; extra
+// are more podman run options.
+func container(t *testing.T, rcEnv string, port int, extra ...string) string {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rc.env"), []byte(rcEnv), 0o644))
 	name := fmt.Sprintf("boxinit-e2e-%d", port)
 	_, _ = podman(t, "rm", "-f", name)
-	out, err := podman(t, "run", "-d", "--name", name, "--network", "host",
-		"-v", filepath.Join(dir, "rc.env")+":/etc/rc.env:ro", image, "/usr/sbin/sshd", "-D", "-e", "-p", fmt.Sprint(port))
+	args := append([]string{"run", "-d", "--name", name, "--network", "host",
+		"-v", filepath.Join(dir, "rc.env") + ":/etc/rc.env:ro"}, extra...)
+	out, err := podman(t, append(args, image, "/usr/sbin/sshd", "-D", "-e", "-p", fmt.Sprint(port))...)
 	require.NoError(t, err, out)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -96,19 +101,53 @@ func ssh(t *testing.T, key string, port int, command string) (string, error) {
 func TestImage_BootsLogsInStopsAndRestartsWithoutDuplicates(t *testing.T) {
 	requireImage(t)
 	key, pub := sshKey(t)
+	imported, importedPub := sshKey(t)
+	var served atomic.Value
+	served.Store(importedPub + "\n")
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/alice.keys" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, served.Load().(string))
+	}))
+	defer keys.Close()
+	cronDir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(cronDir, "whoami"), []byte("@every 1s human id -un > /tmp/cron-user\n"), 0o644))
+
 	port := freePort(t)
-	name := container(t, fmt.Sprintf("DEFAULT_USER=\"human\" \nDEFAULT_KEY=\"%s\" \nSET_HOSTNAME=\"box-1\" \nCUSTOMIZE_CMD=\"\" \n", pub), port)
+	name := container(t, fmt.Sprintf("DEFAULT_USER=\"human\" \nDEFAULT_KEY=\"%s\" \nDEFAULT_KEY_IMPORT=\"gh:alice\" \nSET_HOSTNAME=\"box-1\" \nCUSTOMIZE_CMD=\"\" \n", pub), port,
+		"-e", "BOXINIT_GITHUB_URL="+keys.URL, "-v", filepath.Join(cronDir, "whoami")+":/etc/cron.d/whoami:ro")
 	waitReady(t, name)
 
 	status, err := podman(t, "exec", name, "boxinit", "status")
 	require.NoError(t, err, status)
 	assert.Contains(t, status, "state: ready since")
 	assert.Contains(t, status, "sshd       changed")
+	assert.Contains(t, status, "/etc/cron.d/whoami:1")
 
 	var out string
 	require.Eventually(t, func() bool { out, err = ssh(t, key, port, "id; sudo -n true && echo SUDO-OK"); return err == nil }, 20*time.Second, 200*time.Millisecond, "ssh: %s", out)
 	assert.Contains(t, out, "uid=1000(human) gid=1000(human) groups=1000(human),4(adm)")
 	assert.Contains(t, out, "SUDO-OK")
+	out, err = ssh(t, imported, port, "echo IMPORTED-OK")
+	require.NoError(t, err, "login with the gh: key: %s", out)
+	assert.Contains(t, out, "IMPORTED-OK")
+	require.Eventually(t, func() bool {
+		who, err := podman(t, "exec", name, "cat", "/tmp/cron-user")
+		return err == nil && strings.TrimSpace(who) == "human"
+	}, 10*time.Second, 200*time.Millisecond, "the cron.d job ran as its user")
+
+	// 200 orphaned background processes leave no zombie.
+	_, err = podman(t, "exec", name, "sh", "-c", "for i in $(seq 200); do (sleep 0.2 &); done")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		ps, err := podman(t, "exec", name, "ps", "-eo", "stat=")
+		return err == nil && !strings.Contains(ps, "Z") && strings.Count(ps, "\n") < 20
+	}, 15*time.Second, 200*time.Millisecond, "orphans reaped")
+
+	_, err = podman(t, "exec", name, "sh", "-c", "echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl by-hand' >> /home/human/.ssh/authorized_keys")
+	require.NoError(t, err)
 	keysBefore, _ := podman(t, "exec", name, "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub")
 
 	start := time.Now()
@@ -118,15 +157,36 @@ func TestImage_BootsLogsInStopsAndRestartsWithoutDuplicates(t *testing.T) {
 	code, _ := podman(t, "inspect", name, "--format", "{{.State.ExitCode}}")
 	assert.Equal(t, "0", strings.TrimSpace(code), "sshd's status on SIGTERM")
 
+	served.Store("") // the key was removed upstream
 	out, err = podman(t, "start", name)
 	require.NoError(t, err, out)
 	waitReady(t, name)
 	counts, err := podman(t, "exec", name, "sh", "-c",
-		"grep -c '^human:' /etc/passwd; grep -c '^human:' /etc/group; grep -c 'boxinit DEFAULT_KEY' /home/human/.ssh/authorized_keys; grep -c '127.0.1.1' /etc/hosts")
-	require.NoError(t, err, counts)
-	assert.Equal(t, "1\n1\n1\n1\n", counts, "passwd, group, authorized_keys, hosts: nothing duplicated")
+		"grep -c '^human:' /etc/passwd; grep -c '^human:' /etc/group; grep -c 'boxinit DEFAULT_KEY' /home/human/.ssh/authorized_keys; grep -c '127.0.1.1' /etc/hosts; grep -c 'gh:alice' /home/human/.ssh/authorized_keys; grep -c by-hand /home/human/.ssh/authorized_keys")
+	assert.Equal(t, "1\n1\n1\n1\n0\n1\n", counts, "passwd, group, literal key, hosts: once each; the removed gh: key gone; the hand-added one kept")
 	keysAfter, _ := podman(t, "exec", name, "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub")
 	assert.Equal(t, keysBefore, keysAfter, "host keys survive a restart")
+}
+
+func TestImage_SetsTheHostnameOnlyWithCAPSYSADMIN(t *testing.T) {
+	requireImage(t)
+	for _, tc := range []struct {
+		caps []string
+		want string
+	}{
+		{nil, "warning"},
+		{[]string{"--cap-add", "SYS_ADMIN"}, "box-1"},
+	} {
+		args := append([]string{"run", "--rm", "--network", "none", "-e", "SET_HOSTNAME=box-1"}, tc.caps...)
+		out, err := podman(t, append(args, image, "sh", "-c", "echo HOST=$(hostname); boxinit status 2>/dev/null | grep hostname")...)
+		require.NoError(t, err, out)
+		if tc.want == "warning" {
+			assert.NotContains(t, out, "HOST=box-1", "without CAP_SYS_ADMIN the kernel hostname stays")
+			assert.Contains(t, out, "not permitted without CAP_SYS_ADMIN")
+		} else {
+			assert.Contains(t, out, "HOST=box-1")
+		}
+	}
 }
 
 func TestImage_ABadRcEnvExits78QuicklyNamingTheVariable(t *testing.T) {

@@ -19,11 +19,15 @@ build: ## static binaries bin/boxinit-linux-{amd64,arm64} and bin/boxinit (this 
 	done
 	@cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) $(BIN)/boxinit
 
-image: build ## container images (podman): localhost/boxinit-debian:dev
+image: build ## container images (podman): localhost/boxinit-debian:dev, localhost/boxinit-minimal:dev
 	./scripts/base-image.sh
 	cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) images/debian/boxinit
 	podman build -q --build-arg BASE=localhost/boxinit-base:bookworm -t localhost/boxinit-debian:dev images/debian
 	rm -f images/debian/boxinit
+	./scripts/minimal-rootfs.sh images/minimal/rootfs
+	cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) images/minimal/boxinit
+	podman build -q -t localhost/boxinit-minimal:dev images/minimal
+	rm -rf images/minimal/boxinit images/minimal/rootfs
 
 demo: image ## build the Debian image and run it: boots, shows boxinit status and how to ssh in
 	./scripts/demo.sh

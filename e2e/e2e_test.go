@@ -201,3 +201,23 @@ func TestImage_ABadRcEnvExits78QuicklyNamingTheVariable(t *testing.T) {
 	assert.Less(t, time.Since(start), 30*time.Second)
 	assert.Contains(t, out, `/etc/rc.env:1: DEFAULT_USER \"Bad User\": must match`)
 }
+
+// The minimal image has busybox only: no bash, no useradd, no shadow file,
+// no adm group. The account is still made, and the customization runs as
+// the user with /bin/sh.
+func TestMinimalImage_MakesTheAccountWithoutShadowToolsOrBash(t *testing.T) {
+	requireImage(t)
+	const minimal = "localhost/boxinit-minimal:dev"
+	if err := exec.Command("podman", "image", "exists", minimal).Run(); err != nil {
+		t.Skipf("requires the image %s (make image)", minimal)
+	}
+	out, err := podman(t, "run", "--rm", "--network", "none", "-e", "DEFAULT_USER=human", "-e", "CUSTOMIZE_COMMAND=id -u > /tmp/uid",
+		minimal, "sh", "-c", "echo UID=$(cat /tmp/uid); grep human /etc/passwd /etc/group; ls /etc/shadow 2>&1; ls -ld /home/human")
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "UID=1000")
+	assert.Contains(t, out, "/etc/passwd:human:x:1000:1000::/home/human:/bin/sh")
+	assert.Contains(t, out, "/etc/group:human:x:1000:")
+	assert.Contains(t, out, "/etc/shadow: No such file or directory", "no shadow file is invented")
+	assert.Contains(t, out, `msg="extra group does not exist: skipped" step=user group=adm`)
+	assert.Regexp(t, `drwxr-xr-x\s+\d+\s+human\s+human .* /home/human`, out)
+}

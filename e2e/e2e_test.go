@@ -221,3 +221,32 @@ func TestMinimalImage_MakesTheAccountWithoutShadowToolsOrBash(t *testing.T) {
 	assert.Contains(t, out, `msg="extra group does not exist: skipped" step=user group=adm`)
 	assert.Regexp(t, `drwxr-xr-x\s+\d+\s+human\s+human .* /home/human`, out)
 }
+
+// The Kubernetes example runs under podman kube play: unprivileged, rc.env
+// from the ConfigMap, /home on the claim; the pod becomes ready and sshd
+// answers. (podman does not run readiness probes: the test asks boxinit
+// status --ready itself, as the probe would.)
+func TestKubernetesExample_BecomesReadyUnprivilegedAndSSHDAnswers(t *testing.T) {
+	requireImage(t)
+	manifest, err := filepath.Abs("../images/k8s/boxinit.yaml")
+	require.NoError(t, err)
+	_, _ = podman(t, "kube", "down", manifest)
+	_, _ = podman(t, "volume", "rm", "-f", "boxinit-home", "boxinit-config") // a fresh claim
+	out, err := podman(t, "kube", "play", manifest)
+	require.NoError(t, err, out)
+	t.Cleanup(func() {
+		_, _ = podman(t, "kube", "down", manifest)
+		_, _ = podman(t, "volume", "rm", "-f", "boxinit-home", "boxinit-config")
+	})
+	const name = "boxinit-login-login"
+	waitReady(t, name)
+	priv, _ := podman(t, "inspect", name, "--format", "{{.HostConfig.Privileged}} {{.EffectiveCaps}}")
+	assert.True(t, strings.HasPrefix(priv, "false"), priv)
+	assert.NotContains(t, priv, "CAP_SYS_ADMIN")
+	motd, err := podman(t, "exec", name, "cat", "/home/human/motd")
+	require.NoError(t, err, motd)
+	assert.Equal(t, "welcome\n", motd, "rc.env came from the ConfigMap")
+	banner, err := podman(t, "exec", name, "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/2022; head -c 7 <&3")
+	require.NoError(t, err, banner)
+	assert.Equal(t, "SSH-2.0", banner)
+}

@@ -168,6 +168,40 @@ func TestImage_BootsLogsInStopsAndRestartsWithoutDuplicates(t *testing.T) {
 	assert.Equal(t, keysBefore, keysAfter, "host keys survive a restart")
 }
 
+// The customization of the old chart runs as the user inside the image:
+// CUSTOMIZE_REPO cloned with the image's git, CUSTOMIZE_CMD (the old name)
+// run in the clone, CUSTOMIZE_COMMAND in the home, then rc.user.
+func TestImage_RunsTheCustomizationAndRcUserAsTheUser(t *testing.T) {
+	requireImage(t)
+	repo := filepath.Join(t.TempDir(), "repo")
+	for _, args := range [][]string{
+		{"init", "-q", repo},
+		{"-C", repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "init"},
+	} {
+		out, err := exec.Command("git", args...).CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	require.NoError(t, filepath.Walk(repo, func(p string, _ os.FileInfo, err error) error {
+		if err == nil {
+			err = os.Lchown(p, 1000, 1000) // git serves only its owner's repository
+		}
+		return err
+	}))
+	rcUser := filepath.Join(t.TempDir(), "rc.user")
+	require.NoError(t, os.WriteFile(rcUser, []byte("echo \"rc.user as $(id -un) in $(pwd)\" > /tmp/rc-user\n"), 0o600))
+
+	port := freePort(t)
+	name := container(t, `DEFAULT_USER="human" 
+CUSTOMIZE_REPO="/srv/repo" 
+CUSTOMIZE_CMD="id -un > /tmp/in-clone; git rev-parse --is-inside-work-tree >> /tmp/in-clone" 
+CUSTOMIZE_COMMAND="pwd > /tmp/command" 
+`, port, "-v", repo+":/srv/repo:ro", "-v", rcUser+":/etc/rc.user:ro")
+	waitReady(t, name)
+	out, err := podman(t, "exec", name, "sh", "-c", "cat /tmp/in-clone /tmp/command /tmp/rc-user")
+	require.NoError(t, err, out)
+	assert.Equal(t, "human\ntrue\n/home/human\nrc.user as human in /home/human\n", out)
+}
+
 func TestImage_SetsTheHostnameOnlyWithCAPSYSADMIN(t *testing.T) {
 	requireImage(t)
 	for _, tc := range []struct {

@@ -102,7 +102,7 @@ func StepNames() []string {
 // boot), with an error "boot: <step>: <cause>"; the ready file then does
 // not exist. onResult sees each result as its step ends.
 func (b *Boot) Run(ctx context.Context, onResult func(Result)) error {
-	if err := removeReady(b.cfg); err != nil {
+	if err := RemoveReady(b.cfg); err != nil {
 		return fmt.Errorf("boot: remove stale %s: %w", b.cfg.ReadyFile, err)
 	}
 	for _, dir := range []string{"/etc", "/etc/sudoers.d"} { // left by a boot killed mid-write
@@ -127,7 +127,7 @@ func (b *Boot) Run(ctx context.Context, onResult func(Result)) error {
 			onResult(res)
 		}
 		if outcome == Failed {
-			_ = removeReady(b.cfg)
+			_ = RemoveReady(b.cfg)
 			return fmt.Errorf("boot: %s: %w", s, err)
 		}
 	}
@@ -157,10 +157,9 @@ func (b *Boot) ready(context.Context) (Outcome, string, error) {
 	return Changed, "", f.Close()
 }
 
-// RemoveReady deletes the ready file: first thing at shutdown.
-func RemoveReady(cfg *Config) error { return removeReady(cfg) }
-
-func removeReady(cfg *Config) error {
+// RemoveReady deletes the ready file: at the start of boot (a stale one),
+// after a failed step, and first thing at shutdown.
+func RemoveReady(cfg *Config) error {
 	err := os.Remove(cfg.path(cfg.ReadyFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

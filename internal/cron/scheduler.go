@@ -381,7 +381,7 @@ func (s *Scheduler) execute(j *job, log *slog.Logger) int {
 		env = setEnv(env, kv) // the crontab's own lines win, PATH included
 	}
 	cmd := id.Command([]string{j.Shell, "-c", j.Command}, env)
-	cmd.Env = env
+	cmd.Env = env // Command puts the login PATH back; the crontab's PATH must win
 	cmd.Dir = filepath.Join(s.o.Root, id.Home)
 	if _, err := os.Stat(cmd.Dir); err != nil {
 		cmd.Dir = "/"

@@ -24,12 +24,7 @@ func starter(t *testing.T) Starter { return testreaper.Get(t) }
 func jobRoot(t *testing.T, crontab string) string {
 	testutil.RequireRoot(t)
 	root := t.TempDir()
-	for dir := root; dir != "/"; dir = filepath.Dir(dir) {
-		require.NoError(t, os.Chmod(dir, 0o755))
-		if dir == os.TempDir() {
-			break
-		}
-	}
+	testutil.OpenToOthers(t, root) // uid 1000 reaches its home
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc"), 0o755))
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "home/human"), 0o755))
 	require.NoError(t, os.Chown(filepath.Join(root, "home/human"), 1000, 1000))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -165,4 +166,19 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// OpenToOthers makes dir and its parents up to the temporary directory
+// 0755, so that a command run as another user (uid 1000) can reach it:
+// t.TempDir makes them 0700.
+func OpenToOthers(t testing.TB, dir string) {
+	t.Helper()
+	for ; dir != "/" && dir != "."; dir = filepath.Dir(dir) {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if dir == os.TempDir() {
+			return
+		}
+	}
 }

@@ -3,7 +3,6 @@ package users
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/boxinit/boxinit/internal/testutil"
 )
 
 func TestLookupIdentity_ReadsIdsHomeShellAndEveryGroup(t *testing.T) {
@@ -61,13 +62,7 @@ func inheritedFDs(t *testing.T) []string {
 
 func TestIdentityCommand_RunsAsTheUser(t *testing.T) {
 	root, home := rootWithHuman(t)
-	for dir := home; dir != "/"; dir = filepath.Dir(dir) { // let uid 1000 reach its home
-		if dir == filepath.Dir(root) {
-			break
-		}
-		require.NoError(t, os.Chmod(dir, 0o755))
-	}
-	require.NoError(t, os.Chmod(filepath.Dir(root), 0o755))
+	testutil.OpenToOthers(t, home) // let uid 1000 reach its home
 	id, err := LookupIdentity(root, "human")
 	require.NoError(t, err)
 	id.Home = home // the tree is not chrooted into

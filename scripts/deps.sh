@@ -4,6 +4,7 @@
 set -euo pipefail
 
 STATICCHECK_VERSION=${STATICCHECK_VERSION:-v0.8.2}
+HELM_VERSION=${HELM_VERSION:-v3.22.0}
 packages=(util-linux bsdutils procps bash tini passwd sudo podman runc catatonit debootstrap openssh-client)
 
 missing=()
@@ -23,4 +24,8 @@ gobin=$(go env GOPATH)/bin
 if [ ! -x "$gobin/staticcheck" ]; then
 	echo "deps: installing staticcheck $STATICCHECK_VERSION"
 	GOFLAGS= go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi
+if [ ! -x "$gobin/helm" ] || ! "$gobin/helm" version --short 2>/dev/null | grep -q "^${HELM_VERSION%.*}"; then
+	echo "deps: installing helm $HELM_VERSION from the Go module proxy (a few minutes the first time)"
+	GOFLAGS= go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 fi

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -47,6 +48,7 @@ type Config struct {
 	Env []string
 
 	Hostname             string         // SET_HOSTNAME
+	HostPrincipals       []string       // SSH_HOST_PRINCIPALS: more names for the host certificates
 	User                 *users.Account // DEFAULT_USER*, nil when unset
 	Sudo                 string         // DEFAULT_USER_SUDO
 	Keys                 string         // DEFAULT_KEY (secret-free, but never logged)
@@ -112,6 +114,17 @@ func Load(f Flags, environ []string) (*Config, error) {
 			bad(where, "SET_HOSTNAME %q: %v", v, err)
 		}
 		c.Hostname = v
+	}
+	if v, where := src.get("SSH_HOST_PRINCIPALS"); v != "" {
+		for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+			if net.ParseIP(p) == nil {
+				if err := validateHostname(p); err != nil {
+					bad(where, "SSH_HOST_PRINCIPALS: %q is neither a host name nor an IP address: %v", p, err)
+					continue
+				}
+			}
+			c.HostPrincipals = append(c.HostPrincipals, p)
+		}
 	}
 	var repoWhere, commandWhere, keyWhere string
 	c.CustomizeRepo, repoWhere = src.get("CUSTOMIZE_REPO")

@@ -110,6 +110,7 @@ func TestLoad_EveryBadValueIsAProblemNamingTheVariableAndWhereItWasSet(t *testin
 		{"SET_HOSTNAME=" + strings.Repeat("a", 64), nil, "is longer than 63 characters"},
 		{"SET_HOSTNAME=box_1", nil, `label "box_1"`},
 		{"DEFAULT_KEY_IMPORT=gh:alice", nil, "/etc/rc.env:1: DEFAULT_KEY_IMPORT is set but DEFAULT_USER is not"},
+		{`SSH_HOST_PRINCIPALS="login.example.com *.example.com"`, nil, `/etc/rc.env:1: SSH_HOST_PRINCIPALS: "*.example.com" is neither a host name nor an IP address`},
 		{"", []string{"CUSTOMIZE_COMMAND=make"}, "environment: CUSTOMIZE_COMMAND is set but DEFAULT_USER is not"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
@@ -125,6 +126,12 @@ func TestLoad_EveryBadValueIsAProblemNamingTheVariableAndWhereItWasSet(t *testin
 func TestLoad_ListsEveryProblemAtOnce(t *testing.T) {
 	_, err := Load(testRoot(t, []byte("DEFAULT_USER=Bad\nSET_HOSTNAME=a_b\nDEFAULT_USER_ID=x\n")), nil)
 	assert.Len(t, problems(t, err), 3)
+}
+
+func TestLoad_TakesHostPrincipalsSeparatedBySpacesOrCommas(t *testing.T) {
+	c, err := Load(testRoot(t, []byte(`SSH_HOST_PRINCIPALS="login.example.com, 203.0.113.7 login.default.svc"`+"\n")), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"login.example.com", "203.0.113.7", "login.default.svc"}, c.HostPrincipals)
 }
 
 func TestLoad_SameValueUnderBothNamesIsFine(t *testing.T) {

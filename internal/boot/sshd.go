@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,9 +49,16 @@ func (b *Boot) sshd(context.Context) (Outcome, string, error) {
 		return Failed, "", err
 	}
 	var ca ssh.Signer
+	var did []string
+	outcome := Changed
 	if pemBytes, err := os.ReadFile(b.cfg.path(caKeyPath)); err == nil {
 		if ca, err = ssh.ParsePrivateKey(pemBytes); err != nil {
 			return Failed, "", fmt.Errorf("%s: %w", caKeyPath, err)
+		}
+		// Whoever reads the CA key can impersonate every host it signs.
+		if fi, err := os.Stat(b.cfg.path(caKeyPath)); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			outcome = Warning
+			did = append(did, fmt.Sprintf("%s is readable by more than its owner (mode %04o): mount it 0400 (and without an fsGroup)", caKeyPath, fi.Mode().Perm()))
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return Failed, "", err
@@ -59,7 +67,12 @@ func (b *Boot) sshd(context.Context) (Outcome, string, error) {
 	if b.cfg.Hostname != "" {
 		host = b.cfg.Hostname
 	}
-	var did []string
+	var principals []string // never empty: a certificate without any is valid for every host
+	for _, p := range append([]string{host}, b.cfg.HostPrincipals...) {
+		if p != "" && !slices.Contains(principals, p) {
+			principals = append(principals, p)
+		}
+	}
 	for _, kt := range hostKeyTypes {
 		path := fmt.Sprintf("/etc/ssh/ssh_host_%s_key", kt.name)
 		signer, created, err := b.hostKey(path, kt.gen)
@@ -69,8 +82,8 @@ func (b *Boot) sshd(context.Context) (Outcome, string, error) {
 		if created {
 			did = append(did, "generated "+path)
 		}
-		if ca != nil {
-			signed, err := b.hostCert(path+"-cert.pub", signer.PublicKey(), ca, host)
+		if ca != nil && len(principals) > 0 {
+			signed, err := b.hostCert(path+"-cert.pub", signer.PublicKey(), ca, principals)
 			if err != nil {
 				return Failed, "", fmt.Errorf("%s-cert.pub: %w", path, err)
 			}
@@ -82,7 +95,7 @@ func (b *Boot) sshd(context.Context) (Outcome, string, error) {
 	if len(did) == 0 {
 		return OK, "", nil
 	}
-	return Changed, strings.Join(did, "; "), nil
+	return outcome, strings.Join(did, "; "), nil
 }
 
 // hostKey loads the key at path, or generates and writes it (0600, with
@@ -119,15 +132,17 @@ func (b *Boot) hostKey(path string, gen func() (crypto.Signer, error)) (ssh.Sign
 	return signer, true, nil
 }
 
-// hostCert signs pub into a host certificate for host unless the one at
-// path already certifies this key for this host with this CA.
-func (b *Boot) hostCert(path string, pub ssh.PublicKey, ca ssh.Signer, host string) (bool, error) {
+// hostCert signs pub into a host certificate for the principals (the
+// host name first, then SSH_HOST_PRINCIPALS: the names clients connect
+// to) unless the one at path already certifies this key for exactly these
+// names with this CA.
+func (b *Boot) hostCert(path string, pub ssh.PublicKey, ca ssh.Signer, principals []string) (bool, error) {
 	if old, err := os.ReadFile(b.cfg.path(path)); err == nil {
 		if k, _, _, _, err := ssh.ParseAuthorizedKey(old); err == nil {
 			if c, ok := k.(*ssh.Certificate); ok && c.CertType == ssh.HostCert &&
 				string(c.Key.Marshal()) == string(pub.Marshal()) &&
 				string(c.SignatureKey.Marshal()) == string(ca.PublicKey().Marshal()) &&
-				len(c.ValidPrincipals) == 1 && c.ValidPrincipals[0] == host {
+				slices.Equal(c.ValidPrincipals, principals) {
 				return false, nil
 			}
 		}
@@ -135,8 +150,8 @@ func (b *Boot) hostCert(path string, pub ssh.PublicKey, ca ssh.Signer, host stri
 	cert := &ssh.Certificate{
 		Key:             pub,
 		CertType:        ssh.HostCert,
-		KeyId:           host,
-		ValidPrincipals: []string{host},
+		KeyId:           principals[0],
+		ValidPrincipals: principals,
 		ValidAfter:      uint64(time.Now().Add(-5 * time.Minute).Unix()),
 		ValidBefore:     ssh.CertTimeInfinity,
 	}

@@ -25,6 +25,20 @@ func sshdRoot(t *testing.T) *Boot {
 	return &Boot{cfg: &Config{Flags: f, Hostname: "box-1"}}
 }
 
+// mountCA puts a new CA key at caKeyPath with the given mode.
+func mountCA(t *testing.T, b *Boot, mode os.FileMode) ssh.Signer {
+	_, caKey, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	block, err := ssh.MarshalPrivateKey(caKey, "ca")
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(b.cfg.path("/etc/ssh/ca"), 0o755))
+	require.NoError(t, os.WriteFile(b.cfg.path(caKeyPath), pem.EncodeToMemory(block), mode))
+	require.NoError(t, os.Chmod(b.cfg.path(caKeyPath), mode)) // past the umask
+	signer, err := ssh.NewSignerFromKey(caKey)
+	require.NoError(t, err)
+	return signer
+}
+
 func TestSSHDStep_GivesEachContainerItsOwnHostKeysAndKeepsThem(t *testing.T) {
 	b := sshdRoot(t)
 	out, msg, err := b.sshd(context.Background())
@@ -60,14 +74,7 @@ func TestSSHDStep_GivesEachContainerItsOwnHostKeysAndKeepsThem(t *testing.T) {
 
 func TestSSHDStep_SignsHostCertificatesThatAClientTrustsThroughTheCA(t *testing.T) {
 	b := sshdRoot(t)
-	_, caKey, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	block, err := ssh.MarshalPrivateKey(caKey, "ca")
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(b.cfg.path("/etc/ssh/ca"), 0o700))
-	require.NoError(t, os.WriteFile(b.cfg.path(caKeyPath), pem.EncodeToMemory(block), 0o400))
-	caSigner, err := ssh.NewSignerFromKey(caKey)
-	require.NoError(t, err)
+	caSigner := mountCA(t, b, 0o400)
 
 	_, msg, err := b.sshd(context.Background())
 	require.NoError(t, err)
@@ -91,6 +98,31 @@ func TestSSHDStep_SignsHostCertificatesThatAClientTrustsThroughTheCA(t *testing.
 	assert.Equal(t, OK, out, "the certificate persists like the keys")
 	now, _ := os.Stat(certFile)
 	assert.Equal(t, old.ModTime(), now.ModTime())
+
+	b.cfg.HostPrincipals = []string{"login.example.com", "box-1"}
+	out, _, err = b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Changed, out, "new names in SSH_HOST_PRINCIPALS: signed again")
+	k, _, _, _, err = ssh.ParseAuthorizedKey([]byte(readFile(t, certFile)))
+	require.NoError(t, err)
+	cert = k.(*ssh.Certificate)
+	assert.Equal(t, []string{"box-1", "login.example.com"}, cert.ValidPrincipals, "the host name first, no name twice")
+	assert.NoError(t, checker.CheckHostKey("login.example.com:22", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 22}, cert),
+		"a client that connects through the Service's name accepts the host")
+}
+
+func TestSSHDStep_WarnsWhenTheCAKeyIsReadableByOthers(t *testing.T) {
+	b := sshdRoot(t)
+	mountCA(t, b, 0o440) // a Secret's file with an fsGroup
+
+	out, msg, err := b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Warning, out)
+	assert.Contains(t, msg, "/etc/ssh/ca/ca_key is readable by more than its owner (mode 0440): mount it 0400")
+	assert.Contains(t, msg, "signed /etc/ssh/ssh_host_rsa_key-cert.pub", "the host keys are signed all the same")
+	out, _, err = b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Warning, out, "at every boot, not only the first")
 }
 
 func TestSSHDStep_IsSkippedWithoutSSHD(t *testing.T) {

@@ -96,6 +96,28 @@ func runBoot(t *testing.T, f Flags, environ []string) ([]Result, error) {
 	return results, err
 }
 
+// A Kubernetes ConfigMap volume holds each key as a symlink into a
+// hidden, timestamped directory, through ..data.
+func TestBoot_RunsHooksFromAConfigMapVolumeAndIgnoresItsHiddenEntries(t *testing.T) {
+	f := testRoot(t, nil)
+	out := t.TempDir()
+	hooks := filepath.Join(f.Root, "etc/boxinit.d")
+	data := filepath.Join(hooks, "..2026_11_23_03_00_00.1")
+	require.NoError(t, os.MkdirAll(data, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(data, "10-motd"), []byte("#!/bin/sh\necho motd >> $OUT/hooks\n"), 0o755))
+	require.NoError(t, os.Symlink(filepath.Base(data), filepath.Join(hooks, "..data")))
+	require.NoError(t, os.Symlink("..data/10-motd", filepath.Join(hooks, "10-motd")))
+
+	results, err := runBoot(t, f, []string{"OUT=" + out, "PATH=/usr/bin:/bin"})
+	require.NoError(t, err, "%+v", results)
+	assert.Equal(t, "motd\n", readFile(t, filepath.Join(out, "hooks")), "the hook ran once")
+	for _, r := range results {
+		if r.Step == "hooks" {
+			assert.Equal(t, "ran 1: 10-motd", r.Message, "..data and the timestamped directory are not reported")
+		}
+	}
+}
+
 func outcomes(rs []Result) map[string]Outcome {
 	out := map[string]Outcome{}
 	for _, r := range rs {

@@ -14,8 +14,8 @@ import (
 )
 
 // hooks runs every executable of --hooks-dir as root, in lexical order,
-// with the merged environment. Names starting with '.' and files that are
-// not executable are skipped; a hook that fails stops the boot. Hooks run at
+// with the merged environment. Names starting with '.' are ignored and
+// files that are not executable skipped; a hook that fails stops the boot. Hooks run at
 // every boot, so they must be idempotent themselves.
 func (b *Boot) hooks(ctx context.Context) (Outcome, string, error) {
 	dir := b.cfg.path(b.cfg.HooksDir)
@@ -28,9 +28,12 @@ func (b *Boot) hooks(ctx context.Context) (Outcome, string, error) {
 	}
 	var ran, skipped []string
 	for _, e := range entries { // ReadDir sorts by name
+		if strings.HasPrefix(e.Name(), ".") {
+			continue // ignored, as run-parts does: a ConfigMap volume's ..data lives here
+		}
 		path := filepath.Join(dir, e.Name())
 		fi, err := os.Stat(path) // a symlink to an executable counts
-		if strings.HasPrefix(e.Name(), ".") || err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
+		if err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
 			skipped = append(skipped, e.Name())
 			continue
 		}
@@ -50,7 +53,7 @@ func (b *Boot) hooks(ctx context.Context) (Outcome, string, error) {
 	}
 	msg := fmt.Sprintf("ran %d: %s", len(ran), strings.Join(ran, " "))
 	if len(skipped) > 0 {
-		msg += fmt.Sprintf("; skipped %d (not executable or hidden): %s", len(skipped), strings.Join(skipped, " "))
+		msg += fmt.Sprintf("; skipped %d (not executable): %s", len(skipped), strings.Join(skipped, " "))
 	}
 	return OK, msg, nil // what a hook changed is its own business
 }

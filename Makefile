@@ -57,10 +57,12 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz FuzzParseEnvFile -fuzztime $(or $(FUZZTIME),30s) ./internal/boot
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),30s) ./internal/cron
 
-lint: ## gofmt, go vet, staticcheck
+lint: ## gofmt, go vet, staticcheck, helm lint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$$($(GO) env GOPATH)/bin/staticcheck ./...
+	@helm=$$(command -v helm || echo $$($(GO) env GOPATH)/bin/helm); if [ -x "$$helm" ]; then $$helm lint --strict --quiet images/chart; \
+	else echo "lint: no helm, images/chart not linted (make deps)"; fi
 
 deps: ## install what the tests need on Debian/Ubuntu (as root)
 	./scripts/deps.sh

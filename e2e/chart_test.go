@@ -2,24 +2,25 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/base64"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
 )
 
 var update = flag.Bool("update", false, "rewrite the chart's golden files from what helm renders now")
@@ -68,85 +69,79 @@ func renderErr(t *testing.T, chart string, args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
-// object is one rendered Kubernetes object, read with dig.
-type object map[string]any
-
-func objects(t *testing.T, manifests string) map[string]object {
+// documents splits helm's output into its YAML documents, by kind and
+// name ("StatefulSet/login-boxinit"); comment-only documents are left out.
+func documents(t *testing.T, manifests string) map[string]string {
 	t.Helper()
-	byKindName := map[string]object{}
-	dec := yaml.NewDecoder(strings.NewReader(manifests))
-	for {
-		var o object
-		err := dec.Decode(&o)
-		if errors.Is(err, io.EOF) {
-			return byKindName
+	docs := map[string]string{}
+	for _, doc := range strings.Split(manifests, "\n---\n") {
+		doc += "\n" // the separator took the last line's end, which a block scalar keeps
+		var meta struct {
+			Kind     string
+			Metadata struct{ Name string }
 		}
-		require.NoError(t, err)
-		if o != nil {
-			byKindName[fmt.Sprintf("%s/%s", o["kind"], dig(o, "metadata", "name"))] = o
+		require.NoError(t, yaml.Unmarshal([]byte(doc), &meta))
+		if meta.Kind != "" {
+			docs[meta.Kind+"/"+meta.Metadata.Name] = doc
 		}
 	}
+	return docs
 }
 
-// dig follows map keys and list indexes; nil when the path is not there.
-func dig(v any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, _ := v.(object)
-			if m == nil {
-				m2, _ := v.(map[string]any)
-				m = m2
-			}
-			v = m[k]
-		case int:
-			l, _ := v.([]any)
-			if k >= len(l) {
-				return nil
-			}
-			v = l[k]
-		}
-	}
-	return v
+// object decodes the rendered object kind/name strictly into T.
+func object[T any](t *testing.T, docs map[string]string, kindName string) *T {
+	t.Helper()
+	doc, ok := docs[kindName]
+	require.True(t, ok, "no %s among %v", kindName, slices.Sorted(maps.Keys(docs)))
+	var o T
+	require.NoError(t, yaml.UnmarshalStrict([]byte(doc), &o), kindName)
+	return &o
 }
 
 // mounts maps a container's mount paths to "volume" or "volume:subPath".
-func mounts(c any) map[string]string {
+func mounts(c corev1.Container) map[string]string {
 	m := map[string]string{}
-	list, _ := dig(c, "volumeMounts").([]any)
-	for _, vm := range list {
-		v := fmt.Sprint(dig(vm, "name"))
-		if sp := dig(vm, "subPath"); sp != nil {
-			v += ":" + fmt.Sprint(sp)
+	for _, vm := range c.VolumeMounts {
+		m[vm.MountPath] = vm.Name
+		if vm.SubPath != "" {
+			m[vm.MountPath] += ":" + vm.SubPath
 		}
-		m[fmt.Sprint(dig(vm, "mountPath"))] = v
 	}
 	return m
 }
 
-func volume(pod any, name string) any {
-	list, _ := dig(pod, "volumes").([]any)
-	for _, v := range list {
-		if dig(v, "name") == name {
+func volume(pod corev1.PodSpec, name string) corev1.Volume {
+	for _, v := range pod.Volumes {
+		if v.Name == name {
 			return v
 		}
 	}
-	return nil
+	return corev1.Volume{}
 }
 
-func env(c any) map[string]string {
+func env(c corev1.Container) map[string]string {
 	m := map[string]string{}
-	list, _ := dig(c, "env").([]any)
-	for _, e := range list {
-		m[fmt.Sprint(dig(e, "name"))] = fmt.Sprint(dig(e, "value"))
+	for _, e := range c.Env {
+		m[e.Name] = e.Value
 	}
 	return m
 }
 
-func readValues(t *testing.T, name string) map[string]any {
-	b, err := os.ReadFile(filepath.Join("testdata/chart", name))
+// oldValues is what the tests read back from custom.yaml.
+type oldValues struct {
+	RcEnv   string `json:"rcEnv"`
+	RcLocal string `json:"rcLocal"`
+	SSH     struct {
+		SSHDConfig string `json:"sshd_config"`
+		CAKeyPub   string `json:"ca_key_pub"`
+		CAKey      string `json:"ca_key"`
+	} `json:"ssh"`
+}
+
+func readOldValues(t *testing.T) oldValues {
+	b, err := os.ReadFile("testdata/chart/custom.yaml")
 	require.NoError(t, err)
-	var v map[string]any
+	var v oldValues
 	require.NoError(t, yaml.Unmarshal(b, &v))
 	return v
 }
@@ -186,83 +181,83 @@ func TestChart_RendersExactlyTheGoldenManifests(t *testing.T) {
 // Every value of the old chart's custom.yaml keeps its meaning, and the
 // result runs unprivileged.
 func TestChart_GivesTheOldValuesTheirOldMeaningInAnUnprivilegedStatefulSet(t *testing.T) {
-	values := readValues(t, "custom.yaml")
+	values := readOldValues(t)
 	manifests := render(t, chartDir, "-f", "testdata/chart/custom.yaml")
-	objs := objects(t, manifests)
+	docs := documents(t, manifests)
 
-	sts := objs["StatefulSet/"+fullname]
-	require.NotNil(t, sts, "a StatefulSet, as before: %v", keys(objs))
-	assert.Equal(t, 1, dig(sts, "spec", "replicas"))
-	pod := dig(sts, "spec", "template", "spec")
-	c := dig(pod, "containers", 0)
-
-	rc := objs["ConfigMap/"+fullname+"-rc"]
-	assert.Equal(t, values["rcEnv"], dig(rc, "data", "rc.env"), "rcEnv goes into rc.env verbatim, trailing blanks and all")
-	assert.NotContains(t, manifests, "useradd", "rcLocal is rendered nowhere: it is not run")
+	sts := object[appsv1.StatefulSet](t, docs, "StatefulSet/"+fullname)
+	assert.Equal(t, int32(1), *sts.Spec.Replicas)
+	pod := sts.Spec.Template.Spec
+	require.Len(t, pod.Containers, 1)
+	c := pod.Containers[0]
 	m := mounts(c)
-	assert.Equal(t, "rc:rc.env", m["/etc/rc.env"])
 
-	assert.Equal(t, dig(values, "ssh", "sshd_config"), dig(objs["ConfigMap/"+fullname+"-ssh"], "data", "sshd_config"))
-	assert.Equal(t, dig(values, "ssh", "ca_key_pub").(string)+"\n", dig(objs["ConfigMap/"+fullname+"-ssh"], "data", "ca_key.pub"))
+	rc := object[corev1.ConfigMap](t, docs, "ConfigMap/"+fullname+"-rc")
+	assert.Equal(t, values.RcEnv, rc.Data["rc.env"], "rcEnv goes into rc.env verbatim, trailing blanks and all")
+	assert.Equal(t, "rc:rc.env", m["/etc/rc.env"])
+	assert.NotContains(t, manifests, "useradd", "rcLocal is rendered nowhere: it is not run")
+
+	ssh := object[corev1.ConfigMap](t, docs, "ConfigMap/"+fullname+"-ssh")
+	assert.Equal(t, values.SSH.SSHDConfig, ssh.Data["sshd_config"])
+	assert.Equal(t, values.SSH.CAKeyPub+"\n", ssh.Data["ca_key.pub"])
+	assert.NotContains(t, ssh.Data, "ca_key", "the CA key is not in a ConfigMap")
 	assert.Equal(t, "ssh:sshd_config", m["/etc/ssh/sshd_config"])
 	assert.Equal(t, "ssh:ca_key.pub", m["/etc/ssh/ca/ca_key.pub"])
-	secret := objs["Secret/"+fullname+"-ssh-ca"]
-	key, err := base64.StdEncoding.DecodeString(fmt.Sprint(dig(secret, "data", "ca_key")))
-	require.NoError(t, err)
-	assert.Equal(t, dig(values, "ssh", "ca_key"), string(key), "the CA key is in a Secret")
+	secret := object[corev1.Secret](t, docs, "Secret/"+fullname+"-ssh-ca")
+	assert.Equal(t, values.SSH.CAKey, string(secret.Data["ca_key"]), "the CA key is in a Secret")
 	assert.Equal(t, "ssh-ca:ca_key", m["/etc/ssh/ca/ca_key"])
-	assert.Equal(t, 0o400, dig(volume(pod, "ssh-ca"), "secret", "defaultMode"), "readable by root only")
-	assert.NotContains(t, fmt.Sprint(dig(c, "env")), "PRIVATE KEY", "the CA key is not in the environment")
-	assert.NotContains(t, fmt.Sprint(dig(objs["ConfigMap/"+fullname+"-ssh"], "data")), "PRIVATE KEY")
+	require.NotNil(t, volume(pod, "ssh-ca").Secret)
+	assert.Equal(t, int32(0o400), *volume(pod, "ssh-ca").Secret.DefaultMode, "readable by root only")
+	assert.NotContains(t, fmt.Sprint(c.Env), "PRIVATE KEY", "the CA key is not in the environment")
 	assert.Contains(t, env(c)["SSH_HOST_PRINCIPALS"], fullname+".default.svc.cluster.local", "certificates for the Service's names")
 
-	home := dig(sts, "spec", "volumeClaimTemplates", 0)
-	assert.Equal(t, "home", dig(home, "metadata", "name"))
-	assert.Equal(t, "keep", dig(home, "metadata", "annotations", "helm.sh/resource-policy"))
-	assert.Equal(t, "5Gi", dig(home, "spec", "resources", "requests", "storage"))
-	assert.Equal(t, "standard", dig(home, "spec", "storageClassName"))
-	data := dig(sts, "spec", "volumeClaimTemplates", 1)
-	assert.Equal(t, "data", dig(data, "metadata", "name"), "extraMounts become claims")
-	assert.Equal(t, "20Gi", dig(data, "spec", "resources", "requests", "storage"))
+	require.Len(t, sts.Spec.VolumeClaimTemplates, 2)
+	home, data := sts.Spec.VolumeClaimTemplates[0], sts.Spec.VolumeClaimTemplates[1]
+	assert.Equal(t, "home", home.Name)
+	assert.Equal(t, "keep", home.Annotations["helm.sh/resource-policy"])
+	assert.Equal(t, "5Gi", home.Spec.Resources.Requests.Storage().String())
+	assert.Equal(t, "standard", *home.Spec.StorageClassName)
+	assert.Equal(t, "data", data.Name, "extraMounts become claims")
+	assert.Equal(t, "20Gi", data.Spec.Resources.Requests.Storage().String())
 	assert.Equal(t, "home", m["/home"])
 	assert.Equal(t, "data", m["/data"])
 
-	svc := objs["Service/"+fullname]
-	assert.Equal(t, "LoadBalancer", dig(svc, "spec", "type"))
-	assert.Equal(t, 22, dig(svc, "spec", "ports", 0, "port"))
-	assert.Equal(t, "login.example.com", dig(svc, "metadata", "annotations", "external-dns.alpha.kubernetes.io/hostname"))
-	assert.Equal(t, "2Gi", dig(c, "resources", "limits", "memory"))
-	assert.Equal(t, "linux", dig(pod, "nodeSelector", "kubernetes.io/os"))
-	assert.Equal(t, "login", dig(pod, "tolerations", 0, "value"))
-	assert.NotNil(t, objs["ServiceAccount/"+fullname])
-	assert.Equal(t, fullname, dig(pod, "serviceAccountName"))
+	svc := object[corev1.Service](t, docs, "Service/"+fullname)
+	assert.Equal(t, corev1.ServiceTypeLoadBalancer, svc.Spec.Type)
+	assert.Equal(t, int32(22), svc.Spec.Ports[0].Port)
+	assert.Equal(t, "login.example.com", svc.Annotations["external-dns.alpha.kubernetes.io/hostname"])
+	assert.Equal(t, "2Gi", c.Resources.Limits.Memory().String())
+	assert.Equal(t, "linux", pod.NodeSelector["kubernetes.io/os"])
+	assert.Equal(t, "login", pod.Tolerations[0].Value)
+	object[corev1.ServiceAccount](t, docs, "ServiceAccount/"+fullname)
+	assert.Equal(t, fullname, pod.ServiceAccountName)
 
-	assert.Nil(t, dig(c, "securityContext", "privileged"), "not privileged")
+	assert.Nil(t, c.SecurityContext, "the runtime's defaults: not privileged")
 	assert.NotContains(t, manifests, "SYS_ADMIN")
-	assert.Equal(t, []any{"/sbin/boxinit", "status", "--ready"}, dig(c, "readinessProbe", "exec", "command"))
-	assert.Equal(t, 22, dig(c, "livenessProbe", "tcpSocket", "port"))
-	assert.Nil(t, dig(c, "command"), "the image's ENTRYPOINT, boxinit, stays")
-	assert.Equal(t, []any{"/usr/sbin/sshd", "-D", "-e"}, dig(c, "args"), "sshd is the main command")
+	assert.Equal(t, []string{"/sbin/boxinit", "status", "--ready"}, c.ReadinessProbe.Exec.Command)
+	assert.Equal(t, 22, c.LivenessProbe.TCPSocket.Port.IntValue())
+	assert.Empty(t, c.Command, "the image's ENTRYPOINT, boxinit, stays")
+	assert.Equal(t, []string{"/usr/sbin/sshd", "-D", "-e"}, c.Args, "sshd is the main command")
 	grace, err := time.ParseDuration(env(c)["BOXINIT_GRACE_PERIOD"])
 	require.NoError(t, err)
-	assert.Greater(t, time.Duration(dig(pod, "terminationGracePeriodSeconds").(int))*time.Second, grace,
+	assert.Greater(t, time.Duration(*pod.TerminationGracePeriodSeconds)*time.Second, grace,
 		"the kubelet waits longer than boxinit's grace period")
 }
 
 func TestChart_PutsHooksRcUserAndTheCrontabWhereBoxinitReadsThem(t *testing.T) {
-	objs := objects(t, render(t, chartDir, "-f", "testdata/chart/new-values.yaml"))
-	sts := objs["StatefulSet/"+fullname]
-	pod := dig(sts, "spec", "template", "spec")
-	c := dig(pod, "containers", 0)
+	docs := documents(t, render(t, chartDir, "-f", "testdata/chart/new-values.yaml"))
+	pod := object[appsv1.StatefulSet](t, docs, "StatefulSet/"+fullname).Spec.Template.Spec
+	c := pod.Containers[0]
 	m := mounts(c)
 	assert.Equal(t, "hooks", m["/etc/boxinit.d"])
-	assert.Equal(t, 0o755, dig(volume(pod, "hooks"), "configMap", "defaultMode"), "hooks are executable")
-	assert.Contains(t, dig(objs["ConfigMap/"+fullname+"-hooks"], "data", "20-motd"), "/etc/motd")
+	require.NotNil(t, volume(pod, "hooks").ConfigMap)
+	assert.Equal(t, int32(0o755), *volume(pod, "hooks").ConfigMap.DefaultMode, "hooks are executable")
+	assert.Contains(t, object[corev1.ConfigMap](t, docs, "ConfigMap/"+fullname+"-hooks").Data["20-motd"], "/etc/motd")
 	assert.Equal(t, "rc:rc.user", m["/etc/rc.user"])
 	assert.Equal(t, "rc:crontab", m["/etc/cron.d/"+fullname])
-	assert.Equal(t, "*/5 * * * * human date > /tmp/last-cron\n", dig(objs["ConfigMap/"+fullname+"-rc"], "data", "crontab"))
+	assert.Equal(t, "*/5 * * * * human date > /tmp/last-cron\n", object[corev1.ConfigMap](t, docs, "ConfigMap/"+fullname+"-rc").Data["crontab"])
 	assert.Equal(t, "30s", env(c)["BOXINIT_GRACE_PERIOD"])
-	assert.Equal(t, 35, dig(pod, "terminationGracePeriodSeconds"))
+	assert.Equal(t, int64(35), *pod.TerminationGracePeriodSeconds)
 	assert.Equal(t, "login-boxinit login-boxinit.default login-boxinit.default.svc login-boxinit.default.svc.cluster.local login.example.com 203.0.113.7",
 		env(c)["SSH_HOST_PRINCIPALS"])
 	assert.Equal(t, "Europe/Berlin", env(c)["TZ"])
@@ -286,8 +281,8 @@ func notes(t *testing.T, args ...string) string {
 		append(append([]byte(`{{- define "test.notes" }}`), text...), "{{- end }}"...), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "templates/notes.yaml"),
 		[]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ include \"test.notes\" . | quote }}\n"), 0o644))
-	objs := objects(t, render(t, dir, append(args, "--show-only", "templates/notes.yaml")...))
-	return fmt.Sprint(dig(objs["ConfigMap/notes"], "data", "notes"))
+	docs := documents(t, render(t, dir, append(args, "--show-only", "templates/notes.yaml")...))
+	return object[corev1.ConfigMap](t, docs, "ConfigMap/notes").Data["notes"]
 }
 
 func TestChart_NotesSayRcLocalIsNotRunAndWhereItsStepsGoNow(t *testing.T) {
@@ -318,7 +313,7 @@ func TestChart_NotesSayRcLocalIsNotRunAndWhereItsStepsGoNow(t *testing.T) {
 // runs the rendered readiness command and dials the liveness port itself.
 func TestChart_OldValuesBootUnprivilegedUnderPodmanAndSSHVerifiesTheHostCertificate(t *testing.T) {
 	requireImage(t)
-	values := readValues(t, "custom.yaml")
+	values := readOldValues(t)
 	key, pub := sshKey(t)
 	keyServer := &httptest.Server{Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/alice.keys" { // DEFAULT_KEY_IMPORT="gh:alice" in custom.yaml
@@ -356,12 +351,8 @@ func TestChart_OldValuesBootUnprivilegedUnderPodmanAndSSHVerifiesTheHostCertific
 		down()
 	})
 
-	objs := objects(t, rendered)
-	c := dig(objs["Pod/"+fullname+"-0"], "spec", "containers", 0)
-	probe := []string{"exec", name}
-	for _, a := range dig(c, "readinessProbe", "exec", "command").([]any) {
-		probe = append(probe, a.(string))
-	}
+	c := object[corev1.Pod](t, documents(t, rendered), "Pod/"+fullname+"-0").Spec.Containers[0]
+	probe := append([]string{"exec", name}, c.ReadinessProbe.Exec.Command...)
 	ready := func() {
 		require.Eventually(t, func() bool { _, err := podman(t, probe...); return err == nil }, time.Minute, 200*time.Millisecond,
 			"the chart's readinessProbe succeeds")
@@ -372,14 +363,14 @@ func TestChart_OldValuesBootUnprivilegedUnderPodmanAndSSHVerifiesTheHostCertific
 	assert.NotContains(t, priv, "CAP_SYS_ADMIN")
 
 	ip := podIP(t, name)
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort(ip, fmt.Sprint(dig(c, "livenessProbe", "tcpSocket", "port"))), 5*time.Second)
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(ip, c.LivenessProbe.TCPSocket.Port.String()), 5*time.Second)
 	require.NoError(t, err, "the livenessProbe's port answers")
 	conn.Close()
 
 	// The client knows no host key, only the chart's CA for the Service's name.
 	alias := fullname + ".default.svc.cluster.local"
 	knownHosts := filepath.Join(t.TempDir(), "known_hosts")
-	require.NoError(t, os.WriteFile(knownHosts, fmt.Appendf(nil, "@cert-authority %s %s\n", alias, dig(values, "ssh", "ca_key_pub")), 0o644))
+	require.NoError(t, os.WriteFile(knownHosts, fmt.Appendf(nil, "@cert-authority %s %s\n", alias, values.SSH.CAKeyPub), 0o644))
 	login := func(knownHosts string) (string, error) {
 		out, err := exec.Command("ssh", "-i", key, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
 			"-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile="+knownHosts, "-o", "HostKeyAlias="+alias,
@@ -444,14 +435,6 @@ func hostIP(t *testing.T) string {
 	return ""
 }
 
-func keys(m map[string]object) []string {
-	var k []string
-	for name := range m {
-		k = append(k, name)
-	}
-	return k
-}
-
 // The old chart, for the README's side-by-side table: its rc.local from
 // custom.yaml, run the way the old pod ran it (privileged, `bash -c
 // "mkdir /run/sshd; /etc/rc.local; touch /ready; exec sshd -e -D"`, host
@@ -460,14 +443,14 @@ func keys(m map[string]object) []string {
 // ready with every later step of the script skipped.
 func TestOldRcLocal_OnRestartStopsAtUseraddYetThePodComesUpReady(t *testing.T) {
 	requireImage(t)
-	values := readValues(t, "custom.yaml")
+	values := readOldValues(t)
 	dir := t.TempDir()
 	files := map[string]string{
-		"rc.local": values["rcLocal"].(string),
+		"rc.local": values.RcLocal,
 		// No key import: ssh-import-id is not in the image, and the step
 		// under test comes before it.
 		"rc.env": "DEFAULT_USER=\"human\" \nDEFAULT_KEY=\"\" \nDEFAULT_KEY_IMPORT=\"\" \nSET_HOSTNAME=\"login-1\" \nCUSTOMIZE_REPO=\"\" \nCUSTOMIZE_CMD=\"\" \n",
-		"ca_key": dig(values, "ssh", "ca_key").(string),
+		"ca_key": values.SSH.CAKey,
 	}
 	for name, content := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o700))

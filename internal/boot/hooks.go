@@ -14,9 +14,9 @@ import (
 )
 
 // hooks runs every executable of --hooks-dir as root, in lexical order,
-// with the merged environment. Names starting with '.' are ignored and
-// files that are not executable skipped; a hook that fails stops the boot. Hooks run at
-// every boot, so they must be idempotent themselves.
+// with the merged environment. Names starting with '.' are ignored, files
+// that are not executable skipped; a hook that fails stops the boot. Hooks
+// run at every boot, so they must be idempotent themselves.
 func (b *Boot) hooks(ctx context.Context) (Outcome, string, error) {
 	dir := b.cfg.path(b.cfg.HooksDir)
 	entries, err := os.ReadDir(dir)

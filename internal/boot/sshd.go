@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -51,14 +52,14 @@ func (b *Boot) sshd(context.Context) (Outcome, string, error) {
 	var ca ssh.Signer
 	var did []string
 	outcome := Changed
-	if pemBytes, err := os.ReadFile(b.cfg.path(caKeyPath)); err == nil {
+	if pemBytes, mode, err := readFileMode(b.cfg.path(caKeyPath)); err == nil {
 		if ca, err = ssh.ParsePrivateKey(pemBytes); err != nil {
 			return Failed, "", fmt.Errorf("%s: %w", caKeyPath, err)
 		}
 		// Whoever reads the CA key can impersonate every host it signs.
-		if fi, err := os.Stat(b.cfg.path(caKeyPath)); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if mode&0o077 != 0 {
 			outcome = Warning
-			did = append(did, fmt.Sprintf("%s is readable by more than its owner (mode %04o): mount it 0400 (and without an fsGroup)", caKeyPath, fi.Mode().Perm()))
+			did = append(did, fmt.Sprintf("%s is readable by more than its owner (mode %04o): mount it 0400 (and without an fsGroup)", caKeyPath, mode))
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return Failed, "", err
@@ -96,6 +97,21 @@ func (b *Boot) sshd(context.Context) (Outcome, string, error) {
 		return OK, "", nil
 	}
 	return outcome, strings.Join(did, "; "), nil
+}
+
+// readFileMode reads a file and the permission bits of what it read.
+func readFileMode(path string) ([]byte, fs.FileMode, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	data, err := io.ReadAll(f)
+	return data, fi.Mode().Perm(), err
 }
 
 // hostKey loads the key at path, or generates and writes it (0600, with

@@ -64,3 +64,9 @@ resources:
   requests:
     storage: {{ .size | quote }}
 {{- end }}
+
+{{/* "true" when the ssh ConfigMap exists: sshd_config, the CA's public key,
+     or (podman variant only) the CA key itself. */}}
+{{- define "boxinit.sshConfigMap" -}}
+{{- if or .Values.ssh.sshd_config .Values.ssh.ca_key_pub (and .Values.podmanKubePlay .Values.ssh.ca_key) }}true{{ end }}
+{{- end }}

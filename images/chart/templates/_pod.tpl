@@ -106,7 +106,7 @@ containers:
         readOnly: true
       {{- end }}
       {{- if $kubePlay }}
-      {{- if or $.Values.ssh.sshd_config $.Values.ssh.ca_key_pub $.Values.ssh.ca_key }}
+      {{- if include "boxinit.sshConfigMap" $ }}
       - name: ssh
         mountPath: /etc/ssh/ca
         readOnly: true
@@ -146,7 +146,7 @@ volumes:
       name: {{ $fullname }}-hooks
       defaultMode: 0755
   {{- end }}
-  {{- if or $.Values.ssh.sshd_config $.Values.ssh.ca_key_pub (and $kubePlay $.Values.ssh.ca_key) }}
+  {{- if include "boxinit.sshConfigMap" $ }}
   - name: ssh
     configMap:
       name: {{ $fullname }}-ssh

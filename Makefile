@@ -5,6 +5,8 @@ GO       ?= go
 GOFLAGS_BUILD := -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 ARCHES   := amd64 arm64
 BIN      := bin
+TAG      ?= dev
+export BOXINIT_TAG := $(TAG)
 
 .PHONY: help build image demo demo-pid1 test e2e bench fuzz lint deps clean
 
@@ -19,14 +21,14 @@ build: ## static binaries bin/boxinit-linux-{amd64,arm64} and bin/boxinit (this 
 	done
 	@cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) $(BIN)/boxinit
 
-image: build ## container images (podman): localhost/boxinit-debian:dev, localhost/boxinit-minimal:dev
+image: build ## container images (podman): localhost/boxinit-debian:$(TAG), localhost/boxinit-minimal:$(TAG) (TAG=dev)
 	./scripts/base-image.sh
 	cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) images/debian/boxinit
-	podman build -q --build-arg BASE=localhost/boxinit-base:bookworm -t localhost/boxinit-debian:dev images/debian
+	podman build -q --build-arg BASE=localhost/boxinit-base:bookworm -t localhost/boxinit-debian:$(TAG) images/debian
 	rm -f images/debian/boxinit
 	./scripts/minimal-rootfs.sh images/minimal/rootfs
 	cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) images/minimal/boxinit
-	podman build -q -t localhost/boxinit-minimal:dev images/minimal
+	podman build -q -t localhost/boxinit-minimal:$(TAG) images/minimal
 	rm -rf images/minimal/boxinit images/minimal/rootfs
 
 demo: image ## build the Debian image and run it: boots, shows boxinit status and how to ssh in

@@ -329,7 +329,7 @@ func TestChart_OldValuesBootUnprivilegedUnderPodmanAndSSHVerifiesTheHostCertific
 	defer keyServer.Close()
 	overlay := filepath.Join(t.TempDir(), "podman.yaml")
 	require.NoError(t, os.WriteFile(overlay, fmt.Appendf(nil,
-		"podmanKubePlay: true\nextraEnv:\n  - name: BOXINIT_GITHUB_URL\n    value: http://%s:%d\n", hostIP(t), l.Addr().(*net.TCPAddr).Port), 0o644))
+		"podmanKubePlay: true\nimage:\n  tag: %s\nextraEnv:\n  - name: BOXINIT_GITHUB_URL\n    value: http://%s:%d\n", tag, hostIP(t), l.Addr().(*net.TCPAddr).Port), 0o644))
 
 	manifest := filepath.Join(t.TempDir(), "rendered.yaml")
 	rendered := render(t, chartDir, "-f", "testdata/chart/custom.yaml", "-f", overlay)

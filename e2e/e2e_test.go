@@ -5,6 +5,7 @@
 package e2e
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/http"
@@ -21,7 +22,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const image = "localhost/boxinit-debian:dev"
+// tag picks the images `make image TAG=...` built (BOXINIT_TAG; dev by default).
+var tag = cmp.Or(os.Getenv("BOXINIT_TAG"), "dev")
+
+var image = "localhost/boxinit-debian:" + tag
 
 func requireImage(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -243,7 +247,7 @@ func TestImage_ABadRcEnvExits78QuicklyNamingTheVariable(t *testing.T) {
 // the user with /bin/sh.
 func TestMinimalImage_MakesTheAccountWithoutShadowToolsOrBash(t *testing.T) {
 	requireImage(t)
-	const minimal = "localhost/boxinit-minimal:dev"
+	minimal := "localhost/boxinit-minimal:" + tag
 	if err := exec.Command("podman", "image", "exists", minimal).Run(); err != nil {
 		t.Skipf("requires the image %s (make image)", minimal)
 	}

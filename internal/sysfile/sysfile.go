@@ -39,7 +39,16 @@ type Options struct {
 
 // Replace atomically sets the content of path to data. It writes nothing
 // and returns false when the file already has that content.
+//
+// A path that is a symlink (/etc/shadow -> shadow.real, a host key linked
+// to a volume) is followed, as shadow-utils does: the link stays and its
+// target is replaced, keeping the target's mode and owner. A dangling link
+// is an error; Replace never creates a file at the far end of a link. Only
+// root can put a link into the system directories Replace is used on.
 func Replace(path string, data []byte, o Options) (changed bool, err error) {
+	if path, err = followLink(path); err != nil {
+		return false, err
+	}
 	old, err := os.ReadFile(path)
 	switch {
 	case err == nil && bytes.Equal(old, data):
@@ -65,6 +74,24 @@ func Replace(path string, data []byte, o Options) (changed bool, err error) {
 		err = SyncDir(filepath.Dir(path))
 	}
 	return err == nil, err
+}
+
+// followLink returns the file that path names after following symlinks,
+// or path itself when it is not a link or does not exist.
+func followLink(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return path, nil
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		dest, _ := os.Readlink(path)
+		return "", fmt.Errorf("%s is a symlink to %s, which does not exist; refusing to create a file through it", path, dest)
+	}
+	if err != nil {
+		return "", fmt.Errorf("follow symlink %s: %w", path, err)
+	}
+	return target, nil
 }
 
 // backup makes "<path>-" the current file: a second hard link to the old

@@ -75,3 +75,36 @@ func TestReplace_BacksUpCleanlyWhenTheBackupIsAlreadyTheSameInode(t *testing.T) 
 	b, _ := os.ReadFile(path + "-")
 	assert.Equal(t, "old\n", string(b))
 }
+
+func TestReplace_FollowsASymlinkAndKeepsTheTargetsModeAndTheLink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "shadow.real")
+	require.NoError(t, os.WriteFile(real, []byte("old\n"), 0o640))
+	link := filepath.Join(dir, "shadow")
+	require.NoError(t, os.Symlink("shadow.real", link))
+
+	changed, err := Replace(link, []byte("new\n"), Options{Mode: 0o644, Backup: true})
+	require.NoError(t, err)
+	assert.True(t, changed)
+	fi, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.Equal(t, os.ModeSymlink, fi.Mode()&os.ModeSymlink, "the link stays a link")
+	b, _ := os.ReadFile(real)
+	assert.Equal(t, "new\n", string(b))
+	fi, err = os.Stat(real)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm(), "never a wider mode than the target had")
+	b, _ = os.ReadFile(real + "-")
+	assert.Equal(t, "old\n", string(b), "the backup is the target's")
+}
+
+func TestReplace_RefusesADanglingSymlinkAndCreatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "ssh_host_ed25519_key")
+	require.NoError(t, os.Symlink(filepath.Join(dir, "volume/key"), link))
+	_, err := Replace(link, []byte("secret\n"), Options{Mode: 0o600})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), link+" is a symlink to "+filepath.Join(dir, "volume/key")+", which does not exist")
+	entries, _ := os.ReadDir(dir)
+	assert.Len(t, entries, 1, "nothing created")
+}

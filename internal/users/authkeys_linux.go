@@ -18,7 +18,9 @@ import (
 // to make root read or write elsewhere (.ssh -> /root/.ssh,
 // authorized_keys -> /etc/shadow). So nothing is resolved by path: each
 // directory is opened with O_NOFOLLOW below the one before, the old file is
-// read only if it is a regular file of the user's with one link, and the
+// read only if it is a regular file of the user's with one link (and an
+// unchanged one gets its owner and mode back through the same descriptor,
+// never by name again), and the
 // new one is written to a fresh temporary file and renamed into place,
 // which replaces a link rather than following it.
 func SyncAuthorizedKeys(root string, a Account, sets []KeySet) (bool, error) {
@@ -50,19 +52,29 @@ func SyncAuthorizedKeys(root string, a Account, sets []KeySet) (bool, error) {
 		return fail(err)
 	}
 
-	old, err := readOwnFile(dir, "authorized_keys", a.UID)
+	cur, err := openOwnFile(dir, "authorized_keys", a.UID)
+	if err != nil {
+		return fail(fmt.Errorf("%s/.ssh/authorized_keys: %w", a.Home(), err))
+	}
+	defer cur.Close()
+	old, err := cur.read()
 	if err != nil {
 		return fail(fmt.Errorf("%s/.ssh/authorized_keys: %w", a.Home(), err))
 	}
 	content := mergeAuthorizedKeys(old, sets)
 	if content == old {
-		return false, fixOwnFile(dir, "authorized_keys", a.UID)
+		afterRead() // test seam: the user swaps the name here
+		return false, cur.fix(a.UID)
 	}
 	if err := writeOwnFile(dir, "authorized_keys", []byte(content), a.UID); err != nil {
 		return fail(err)
 	}
 	return true, nil
 }
+
+// afterRead runs between reading authorized_keys and fixing its owner and
+// mode; tests race a hard link in here.
+var afterRead = func() {}
 
 func refuseLink(err error) error {
 	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
@@ -71,32 +83,67 @@ func refuseLink(err error) error {
 	return err
 }
 
-// readOwnFile reads name in dir if it exists, is a regular file owned by
-// uid or root, and has one link; "" when it does not exist.
-func readOwnFile(dir int, name string, uid int) (string, error) {
+// ownFile is a file in a user-controlled directory, opened once without
+// following a link and checked: every later read, chown and chmod works on
+// that descriptor, so swapping the name for a link to /etc/shadow between
+// the check and the use changes nothing.
+type ownFile struct{ f *os.File } // nil f: the file does not exist
+
+// openOwnFile opens name in dir if it exists and is a regular file owned by
+// uid or root with one link.
+func openOwnFile(dir int, name string, uid int) (ownFile, error) {
 	fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if errors.Is(err, unix.ENOENT) {
-		return "", nil
+		return ownFile{}, nil
 	}
 	if err != nil {
-		return "", refuseLink(err)
+		return ownFile{}, refuseLink(err)
 	}
 	f := os.NewFile(uintptr(fd), name)
-	defer f.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return "", err
+		f.Close()
+		return ownFile{}, err
 	}
 	switch {
 	case st.Mode&unix.S_IFMT != unix.S_IFREG:
-		return "", errors.New("is not a regular file; refusing to read it")
+		err = errors.New("is not a regular file; refusing to read it")
 	case st.Nlink != 1:
-		return "", fmt.Errorf("has %d hard links; refusing to read it", st.Nlink)
+		err = fmt.Errorf("has %d hard links; refusing to read it", st.Nlink)
 	case int(st.Uid) != uid && st.Uid != 0:
-		return "", fmt.Errorf("is owned by uid %d, not %d; refusing to read it", st.Uid, uid)
+		err = fmt.Errorf("is owned by uid %d, not %d; refusing to read it", st.Uid, uid)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, 4<<20))
+	if err != nil {
+		f.Close()
+		return ownFile{}, err
+	}
+	return ownFile{f}, nil
+}
+
+// read returns the content, "" for a file that does not exist.
+func (o ownFile) read() (string, error) {
+	if o.f == nil {
+		return "", nil
+	}
+	b, err := io.ReadAll(io.LimitReader(o.f, 4<<20))
 	return string(b), err
+}
+
+// fix gives the file its owner and mode 0600 back, through the descriptor.
+func (o ownFile) fix(uid int) error {
+	if o.f == nil {
+		return nil
+	}
+	if err := o.f.Chown(uid, uid); err != nil {
+		return err
+	}
+	return o.f.Chmod(0o600)
+}
+
+func (o ownFile) Close() {
+	if o.f != nil {
+		o.f.Close()
+	}
 }
 
 // writeOwnFile replaces name in dir by a new file with data, mode 0600,
@@ -132,20 +179,4 @@ func writeOwnFile(dir int, name string, data []byte, uid int) error {
 		_ = unix.Unlinkat(dir, tmp, 0)
 	}
 	return err
-}
-
-// fixOwnFile gives an unchanged file its owner and mode back.
-func fixOwnFile(dir int, name string, uid int) error {
-	fd, err := unix.Openat(dir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.ENOENT) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	if err := unix.Fchown(fd, uid, uid); err != nil {
-		return err
-	}
-	return unix.Fchmod(fd, 0o600)
 }

@@ -84,3 +84,58 @@ func TestSyncAuthorizedKeys_NeverFollowsALinkTheUserPlanted(t *testing.T) {
 		})
 	}
 }
+
+// The race of a user with fs.protected_hardlinks=0: between boxinit's check
+// of an unchanged authorized_keys and its chown, the name is swapped for a
+// hard link to /etc/shadow. The chown must still reach the file that was
+// checked, never the shadow file.
+func TestSyncAuthorizedKeys_AHardLinkSwappedInAfterTheCheckIsNeverChowned(t *testing.T) {
+	root, home := rootWithHuman(t)
+	keys, _ := ParseKeys(SourceLiteral, newKey(t, "k"))
+	sets := []KeySet{{Source: SourceLiteral, Keys: keys}}
+	_, err := SyncAuthorizedKeys(root, human, sets)
+	require.NoError(t, err)
+
+	shadow := filepath.Join(root, "etc/shadow") // same file system as the home
+	before, err := os.Stat(shadow)
+	require.NoError(t, err)
+	ak := filepath.Join(home, ".ssh/authorized_keys")
+	afterRead = func() {
+		require.NoError(t, os.Remove(ak))
+		require.NoError(t, os.Link(shadow, ak))
+	}
+	t.Cleanup(func() { afterRead = func() {} })
+
+	changed, err := SyncAuthorizedKeys(root, human, sets)
+	require.NoError(t, err)
+	assert.False(t, changed)
+	after, err := os.Stat(shadow)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(0), after.Sys().(*syscall.Stat_t).Uid, "/etc/shadow stays root's")
+	assert.Equal(t, before.Mode(), after.Mode(), "/etc/shadow keeps its mode")
+}
+
+// While /etc/skel is copied, the user must not be able to enter the new
+// home (to plant a link where root is about to write or chown): it stays
+// root's and 0700 until it is handed over whole.
+func TestEnsureAccount_TheNewHomeIsTheUsersOnlyOnceTheSkeletonIsIn(t *testing.T) {
+	testutil.RequireRoot(t)
+	root := seedRoot(t, "debian")
+	home := filepath.Join(root, "home/human")
+	seen := 0
+	skelEntry = func(string) {
+		seen++
+		fi, err := os.Lstat(home)
+		require.NoError(t, err)
+		assert.Equal(t, uint32(0), fi.Sys().(*syscall.Stat_t).Uid, "root's during the copy")
+		assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "closed during the copy")
+	}
+	t.Cleanup(func() { skelEntry = func(string) {} })
+	_, err := EnsureAccount(root, human, discard)
+	require.NoError(t, err)
+	require.NotZero(t, seen, "the Debian skeleton has files")
+	fi, err := os.Lstat(home)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(1000), fi.Sys().(*syscall.Stat_t).Uid)
+	assert.Equal(t, os.FileMode(0o755), fi.Mode().Perm())
+}

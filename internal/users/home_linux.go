@@ -3,21 +3,24 @@ package users
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/boxinit/boxinit/internal/sysfile"
 )
 
 // ensureHome creates /home/NAME (0755, owned by the user) and copies
 // /etc/skel into it, only when it does not exist. An existing home — a
 // persistent volume after a pod restart — is kept exactly as it is: never
 // chowned, never re-seeded. It reports whether it created the home.
+//
+// The new home stays root's, mode 0700, while the skeleton is copied, and
+// every entry is made relative to a directory descriptor with O_EXCL and
+// O_NOFOLLOW: the user cannot reach the home until it is handed over
+// whole, so no planted link can redirect a write or a chown of root's.
 func ensureHome(root string, a Account) (bool, error) {
-	home := filepath.Join(root, a.Home())
 	homes, err := openDirNoFollow(root, "home", true)
 	if err != nil {
 		return false, fmt.Errorf("home %s: %w", a.Home(), err)
@@ -33,17 +36,26 @@ func ensureHome(root string, a Account) (bool, error) {
 	case !errors.Is(err, unix.ENOENT):
 		return false, fmt.Errorf("home %s: %w", a.Home(), err)
 	}
-	if err := unix.Mkdirat(homes, a.Name, 0o755); err != nil {
+	if err := unix.Mkdirat(homes, a.Name, 0o700); err != nil {
 		return false, fmt.Errorf("create home %s: %w", a.Home(), err)
 	}
-	if err := unix.Fchownat(homes, a.Name, a.UID, a.UID, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	home, err := unix.Openat(homes, a.Name, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
 		return true, fmt.Errorf("create home %s: %w", a.Home(), err)
 	}
-	if err := unix.Fchmodat(homes, a.Name, 0o755, 0); err != nil {
+	defer unix.Close(home)
+	err = copySkel(filepath.Join(root, "/etc/skel"), home, a.UID, a.UID)
+	if err != nil {
+		// Not handed over yet: remove it so that the next boot tries again
+		// instead of keeping a half-made home as the user's.
+		_ = os.RemoveAll(filepath.Join(root, a.Home()))
+		return false, fmt.Errorf("copy /etc/skel to %s: %w", a.Home(), err)
+	}
+	if err := unix.Fchmod(home, 0o755); err != nil {
 		return true, fmt.Errorf("create home %s: %w", a.Home(), err)
 	}
-	if err := copySkel(filepath.Join(root, "/etc/skel"), home, a.UID, a.UID); err != nil {
-		return true, fmt.Errorf("copy /etc/skel to %s: %w", a.Home(), err)
+	if err := unix.Fchown(home, a.UID, a.UID); err != nil {
+		return true, fmt.Errorf("create home %s: %w", a.Home(), err)
 	}
 	return true, nil
 }
@@ -64,51 +76,92 @@ func openDirNoFollow(root, name string, create bool) (int, error) {
 	return unix.Openat(rfd, name, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 }
 
-// copySkel copies the skeleton tree (root's, trusted) into a home that was
-// created a moment ago, giving everything to the user.
-func copySkel(skel, home string, uid, gid int) error {
-	return filepath.WalkDir(skel, func(path string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) && path == skel {
-			return filepath.SkipAll // no /etc/skel: nothing to copy
-		}
+// copySkel copies the skeleton tree (root's, trusted) into the directory
+// dst, giving every entry to uid:gid: regular files with their mode and
+// times, directories, symlinks as links. Sockets and devices are skipped.
+func copySkel(skel string, dst, uid, gid int) error {
+	entries, err := os.ReadDir(skel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // no /etc/skel: nothing to copy
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		src := filepath.Join(skel, e.Name())
+		fi, err := os.Lstat(src)
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(skel, path)
-		if rel == "." {
-			return nil
+		skelEntry(src)
+		if err := copySkelEntry(src, fi, dst, e.Name(), uid, gid); err != nil {
+			return fmt.Errorf("%s: %w", src, err)
 		}
-		dst := filepath.Join(home, rel)
-		fi, err := d.Info()
+	}
+	return nil
+}
+
+// skelEntry runs before each entry is copied; tests look at the home then.
+var skelEntry = func(src string) {}
+
+func copySkelEntry(src string, fi fs.FileInfo, dir int, name string, uid, gid int) error {
+	switch {
+	case fi.IsDir():
+		if err := unix.Mkdirat(dir, name, 0o700); err != nil {
+			return err
+		}
+		sub, err := unix.Openat(dir, name, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return err
 		}
-		switch {
-		case d.IsDir():
-			if err := os.Mkdir(dst, 0o700); err != nil {
-				return err
-			}
-			if err := os.Chmod(dst, fi.Mode().Perm()); err != nil {
-				return err
-			}
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			if err := os.Symlink(target, dst); err != nil {
-				return err
-			}
-		case d.Type().IsRegular():
-			if err := sysfile.CopyFile(path, dst, fi.Mode().Perm(), uid, gid); err != nil {
-				return err
-			}
-			if err := os.Chtimes(dst, fi.ModTime(), fi.ModTime()); err != nil {
-				return err
-			}
-		default:
-			return nil // sockets, devices: not in a skeleton
+		defer unix.Close(sub)
+		if err := copySkel(src, sub, uid, gid); err != nil {
+			return err
 		}
-		return os.Lchown(dst, uid, gid)
-	})
+		if err := unix.Fchown(sub, uid, gid); err != nil {
+			return err
+		}
+		return unix.Fchmod(sub, uint32(fi.Mode().Perm()))
+	case fi.Mode()&fs.ModeSymlink != 0:
+		target, err := os.Readlink(src)
+		if err != nil {
+			return err
+		}
+		if err := unix.Symlinkat(target, dir, name); err != nil {
+			return err
+		}
+		return unix.Fchownat(dir, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
+	case fi.Mode().IsRegular():
+		return copyFileAt(src, fi, dir, name, uid, gid)
+	}
+	return nil // sockets, devices: not in a skeleton
+}
+
+// copyFileAt copies the regular file src to a new file name in dir.
+func copyFileAt(src string, fi fs.FileInfo, dir int, name string, uid, gid int) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fd, err := unix.Openat(dir, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return err
+	}
+	out := os.NewFile(uintptr(fd), name)
+	_, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Chown(uid, gid)
+	}
+	if err == nil {
+		err = out.Chmod(fi.Mode().Perm())
+	}
+	if err == nil {
+		t := unix.NsecToTimespec(fi.ModTime().UnixNano())
+		err = unix.UtimesNanoAt(dir, name, []unix.Timespec{t, t}, unix.AT_SYMLINK_NOFOLLOW)
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -2,7 +2,6 @@ package users
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -53,15 +52,23 @@ func NewImporter(githubURL, launchpadURL string) *Importer {
 
 // Imported is the outcome for one id.
 type Imported struct {
-	Set      KeySet   // Keep is set when the id could not be reached
-	Warnings []string // bad lines, 404, empty answers, network failures
+	Set      KeySet   // Keep is set when the keys could not be had
+	Warnings []string // what went wrong, naming the id; never key material
 }
 
-// errUnreachable marks failures worth keeping last boot's keys for.
-var errUnreachable = errors.New("unreachable")
+// keepNote ends the warning of a source whose previous keys stay.
+const keepNote = "; keeping the keys imported last time"
 
 // Import fetches every id concurrently within Total. One failing id never
 // stops the others; failures come back as warnings.
+//
+// Only a successful answer replaces a source's keys: 200 with a body that
+// is a list of public keys (an empty list too: the account has no keys any
+// more). Anything else — refused, reset, timed out, the Total budget ending
+// mid-request, 404, 429, 5xx, an HTML page, a body with a line that is not
+// a key, an answer too large — keeps the keys that source gave last time,
+// so a slow or blocked key server never locks the user out. A source is
+// dropped by removing it from DEFAULT_KEY_IMPORT.
 func (im *Importer) Import(ctx context.Context, ids []string) []Imported {
 	ctx, cancel := context.WithTimeout(ctx, im.Total)
 	defer cancel()
@@ -79,21 +86,19 @@ func (im *Importer) Import(ctx context.Context, ids []string) []Imported {
 }
 
 func (im *Importer) importOne(ctx context.Context, id string) Imported {
-	res := Imported{Set: KeySet{Source: id}}
+	keep := func(why string) Imported {
+		return Imported{Set: KeySet{Source: id, Keep: true}, Warnings: []string{id + ": " + why + keepNote}}
+	}
 	body, err := im.fetch(ctx, id)
 	if err != nil {
-		res.Set.Keep = errors.Is(err, errUnreachable)
-		if res.Set.Keep {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %v; keeping the keys imported last time", id, err))
-		} else {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %v", id, err))
-		}
-		return res
+		return keep(err.Error())
 	}
-	keys, warnings := ParseKeys(id, body)
-	res.Set.Keys = keys
-	res.Warnings = append(res.Warnings, warnings...)
-	if len(keys) == 0 && len(warnings) == 0 {
+	keys, bad := ParseKeys(id, body)
+	if len(bad) > 0 {
+		return keep(fmt.Sprintf("the answer is not a list of public keys (%s)", strings.Join(bad, "; ")))
+	}
+	res := Imported{Set: KeySet{Source: id, Keys: keys}}
+	if len(keys) == 0 {
 		res.Warnings = append(res.Warnings, id+": the answer holds no keys")
 	}
 	return res
@@ -108,7 +113,7 @@ func (im *Importer) url(id string) string {
 }
 
 // fetch GETs the keys of id, retrying with backoff what may pass: network
-// errors, 5xx and 429.
+// errors, 5xx and 429, while the budget of ctx lasts.
 func (im *Importer) fetch(ctx context.Context, id string) (string, error) {
 	if err := ValidateImportID(id); err != nil {
 		return "", err
@@ -120,7 +125,7 @@ func (im *Importer) fetch(ctx context.Context, id string) (string, error) {
 		if attempt > 1 {
 			select {
 			case <-ctx.Done():
-				return "", fmt.Errorf("%w: %v (gave up after %d attempts)", errUnreachable, last, attempt-1)
+				return "", fmt.Errorf("%v (gave up after %d attempts: %w)", last, attempt-1, ctx.Err())
 			case <-time.After(wait):
 			}
 			wait *= 2
@@ -134,7 +139,7 @@ func (im *Importer) fetch(ctx context.Context, id string) (string, error) {
 		}
 		last = err
 	}
-	return "", fmt.Errorf("%w: %v (gave up after %d attempts)", errUnreachable, last, im.Attempts)
+	return "", fmt.Errorf("%v (gave up after %d attempts)", last, im.Attempts)
 }
 
 func (im *Importer) get(ctx context.Context, url string) (body string, retry bool, err error) {
@@ -145,7 +150,10 @@ func (im *Importer) get(ctx context.Context, url string) (body string, retry boo
 	req.Header.Set("User-Agent", "boxinit")
 	resp, err := im.Client.Do(req)
 	if err != nil { // refused, reset, timed out: worth another try while time is left
-		return "", ctx.Err() == nil, fmt.Errorf("GET %s: %w", url, err)
+		if ctx.Err() != nil {
+			return "", false, fmt.Errorf("GET %s: no answer within the import budget of %s: %w", url, im.Total, ctx.Err())
+		}
+		return "", true, fmt.Errorf("GET %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	switch {

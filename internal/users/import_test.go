@@ -76,6 +76,9 @@ func TestImport_EveryKindOfFailureIsAWarningNamingTheID(t *testing.T) {
 			w.WriteHeader(http.StatusBadGateway)
 		case "/hang.keys":
 			<-r.Context().Done()
+		case "/text.keys": // a captive portal or proxy page sent as text/plain
+			fmt.Fprintln(w, "Please sign in to the guest network")
+			fmt.Fprintln(w, keys[0])
 		case "/many.keys":
 			fmt.Fprint(w, strings.Join(keys, "\r\n"))
 		case "/huge.keys":
@@ -92,14 +95,15 @@ func TestImport_EveryKindOfFailureIsAWarningNamingTheID(t *testing.T) {
 		keep    bool
 		warning string
 	}{
-		{"gh:missing", 0, false, "gh:missing: GET " + srv.URL + "/missing.keys: 404 not found"},
+		{"gh:missing", 0, true, "gh:missing: GET " + srv.URL + "/missing.keys: 404 not found (no such user?); keeping the keys imported last time"},
 		{"gh:empty", 0, false, "gh:empty: the answer holds no keys"},
-		{"gh:html", 0, false, "answered an HTML page, not keys"},
+		{"gh:html", 0, true, "answered an HTML page, not keys; keeping the keys imported last time"},
+		{"gh:text", 0, true, "gh:text: the answer is not a list of public keys (line 1 of gh:text is not a public key); keeping"},
 		{"gh:busy", 1, false, ""},
 		{"gh:down", 0, true, "502 Bad Gateway (gave up after 4 attempts); keeping the keys imported last time"},
 		{"gh:hang", 0, true, "keeping the keys imported last time"},
 		{"gh:many", 35, false, ""},
-		{"gh:huge", 0, false, "answer larger than 1048576 bytes"},
+		{"gh:huge", 0, true, "answer larger than 1048576 bytes; keeping"},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
 			start := time.Now()
@@ -134,6 +138,47 @@ func TestImport_ARefusedConnectionKeepsLastBootsKeysAndOneFailingIDNeverStopsThe
 	assert.Contains(t, res[0].Warnings[0], "connection refused")
 	require.Len(t, res[1].Set.Keys, 1)
 	assert.Equal(t, a, res[1].Set.Keys[0].Line)
+}
+
+// A server that accepts the connection and never answers, with a client
+// timeout longer than the whole import budget: the budget ends in the
+// middle of the request. The keys of last time must stay.
+func TestImport_ABudgetThatRunsOutMidRequestKeepsLastBootsKeys(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() { // a black hole: accept, read nothing, answer nothing
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	im := fakeImporter("http://" + l.Addr().String())
+	im.Client.Timeout = time.Minute
+	im.Total = 300 * time.Millisecond
+	start := time.Now()
+	res := im.Import(context.Background(), []string{"gh:alice", "lp:bob"})
+	t.Logf("gave up after %v", time.Since(start))
+	for _, r := range res {
+		assert.True(t, r.Set.Keep, "%s: last boot's keys must stay", r.Set.Source)
+		require.Len(t, r.Warnings, 1)
+		assert.Contains(t, r.Warnings[0], "no answer within the import budget of 300ms")
+		assert.Contains(t, r.Warnings[0], "keeping the keys imported last time")
+	}
 }
 
 func TestValidateImportID_AcceptsOnlyGhAndLpNames(t *testing.T) {

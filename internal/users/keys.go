@@ -27,7 +27,8 @@ var sourceRE = regexp.MustCompile(`^(DEFAULT_KEY|(gh|lp):[A-Za-z0-9][A-Za-z0-9._
 
 // ParseKeys parses authorized_keys text that came from source. Blank lines
 // and comments are skipped silently, lines that are not public keys with a
-// warning that names the source and line.
+// warning that names the source and the line number but never quotes the
+// line: a pasted private key must not reach the log or status.
 func ParseKeys(source, text string) (keys []Key, warnings []string) {
 	sc := bufio.NewScanner(strings.NewReader(text))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
@@ -39,7 +40,7 @@ func ParseKeys(source, text string) (keys []Key, warnings []string) {
 		line, _ = splitMarker(line)
 		pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
 		if err != nil {
-			warnings = append(warnings, fmt.Sprintf("%s line %d: not a public key: %q", source, n, abbreviate(line)))
+			warnings = append(warnings, fmt.Sprintf("line %d of %s is not a public key", n, source))
 			continue
 		}
 		keys = append(keys, Key{Line: line, Source: source, material: string(pub.Marshal())})
@@ -48,13 +49,6 @@ func ParseKeys(source, text string) (keys []Key, warnings []string) {
 		warnings = append(warnings, fmt.Sprintf("%s: %v", source, err))
 	}
 	return keys, warnings
-}
-
-func abbreviate(s string) string {
-	if len(s) > 60 {
-		return s[:57] + "..."
-	}
-	return s
 }
 
 // splitMarker separates a managed line from its marker; source is empty

@@ -21,16 +21,16 @@ func newKey(t testing.TB, comment string) string {
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp))) + " " + comment
 }
 
-func TestParseKeys_KeepsKeysAndWarnsAboutEveryOtherLine(t *testing.T) {
+func TestParseKeys_KeepsKeysAndWarnsAboutEveryOtherLineWithoutQuotingIt(t *testing.T) {
 	a, b := newKey(t, "a@x"), newKey(t, "b@y")
-	text := "# comment\r\n" + a + "\r\n\r\nnot a key\r\n<html>\r\n" + b + "\r\n"
+	text := "# comment\r\n" + a + "\r\n\r\n-----BEGIN OPENSSH PRIVATE KEY-----\r\n<html>\r\n" + b + "\r\n"
 	keys, warnings := ParseKeys("gh:alice", text)
 	require.Len(t, keys, 2)
 	assert.Equal(t, a, keys[0].Line, "CR of CRLF dropped")
 	assert.Equal(t, b, keys[1].Line)
 	assert.Equal(t, []string{
-		`gh:alice line 4: not a public key: "not a key"`,
-		`gh:alice line 5: not a public key: "<html>"`,
+		`line 4 of gh:alice is not a public key`,
+		`line 5 of gh:alice is not a public key`,
 	}, warnings)
 }
 

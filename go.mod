@@ -8,7 +8,6 @@ require (
 )
 
 require (
-	github.com/joho/godotenv v1.5.1
 	github.com/robfig/cron/v3 v3.0.1
 	golang.org/x/crypto v0.58.0
 )

@@ -50,6 +50,7 @@ type Config struct {
 	Hostname             string         // SET_HOSTNAME
 	HostPrincipals       []string       // SSH_HOST_PRINCIPALS: more names for the host certificates
 	User                 *users.Account // DEFAULT_USER*, nil when unset
+	UIDAuto              bool           // DEFAULT_USER_ID was not set: User.UID is the first free one
 	Sudo                 string         // DEFAULT_USER_SUDO
 	Keys                 string         // DEFAULT_KEY (secret-free, but never logged)
 	Imports              []string       // DEFAULT_KEY_IMPORT
@@ -92,11 +93,11 @@ func Load(f Flags, environ []string) (*Config, error) {
 		}
 	}
 	src := source{environ: env}
-	data, err := os.ReadFile(filepath.Join(f.Root, f.EnvFile))
+	data, err := readEnvFile(filepath.Join(f.Root, f.EnvFile), f.EnvFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return nil, &ConfigError{[]string{fmt.Sprintf("read %s: %v", f.EnvFile, err)}}
+		return nil, &ConfigError{[]string{err.Error()}}
 	default:
 		if src.file, err = parseEnvFile(f.EnvFile, data, env); err != nil {
 			return nil, &ConfigError{[]string{err.Error()}}
@@ -180,18 +181,28 @@ func alias(src source, name, old string, bad func(string, string, ...any)) (stri
 }
 
 func (c *Config) loadUser(src source, name, where string, bad func(string, string, ...any)) *users.Account {
-	a := &users.Account{Name: name, UID: 1000, Groups: []string{"adm"}}
-	if err := users.ValidateName(name); err != nil {
-		bad(where, "%v", err)
-	} else if uid, system := systemAccount(c.path("/etc/passwd"), name); system {
-		bad(where, "DEFAULT_USER %q: is a system account (uid %d) in /etc/passwd; choose another name", name, uid)
+	a := &users.Account{Name: name, Groups: []string{"adm"}}
+	nameOK := users.ValidateName(name) == nil
+	if !nameOK {
+		bad(where, "%v", users.ValidateName(name))
 	}
+	idWhere := where
 	if v, w := src.get("DEFAULT_USER_ID"); v != "" {
 		uid, err := strconv.Atoi(v)
 		if err != nil || uid < 1 || uid > 2147483646 || uid == 65534 {
 			bad(w, "DEFAULT_USER_ID %q: must be a number from 1 to 2147483646 (not 65534, nobody)", v)
+			nameOK = false
 		}
-		a.UID = uid
+		a.UID, idWhere = uid, w
+	}
+	if nameOK { // the uid boot will use, or why there is none
+		uid, auto, err := users.PlanUID(c.Root, name, a.UID)
+		if err != nil && strings.HasPrefix(err.Error(), "DEFAULT_USER_ID") {
+			bad(idWhere, "%v", err)
+		} else if err != nil {
+			bad(where, "%v", err)
+		}
+		a.UID, c.UIDAuto = uid, auto
 	}
 	a.Shell, _ = src.get("DEFAULT_USER_SHELL")
 	if a.Shell == "" {
@@ -229,22 +240,6 @@ func (c *Config) loadUser(src source, name, where string, bad func(string, strin
 }
 
 var groupRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
-
-// systemAccount reports whether name is an account of the system (uid at
-// most 999) in the passwd file.
-func systemAccount(passwd, name string) (int, bool) {
-	f, err := os.Open(passwd)
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	entries, _ := users.ParsePasswd(f)
-	i := slices.IndexFunc(entries, func(p users.Passwd) bool { return p.Name == name })
-	if i < 0 {
-		return 0, false
-	}
-	return entries[i].UID, entries[i].UID <= 999
-}
 
 var labelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$`)
 

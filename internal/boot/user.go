@@ -2,6 +2,7 @@ package boot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/boxinit/boxinit/internal/users"
@@ -24,6 +25,9 @@ func (b *Boot) user(context.Context) (Outcome, string, error) {
 	var did []string
 	if len(ch.Files) > 0 {
 		did = append(did, "wrote "+strings.Join(ch.Files, ", "))
+	}
+	if len(ch.Files) > 0 && b.cfg.UIDAuto {
+		did = append(did, fmt.Sprintf("uid %d, the first free one (DEFAULT_USER_ID is not set)", a.UID))
 	}
 	if ch.HomeCreated {
 		did = append(did, "created "+a.Home())

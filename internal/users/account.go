@@ -28,8 +28,8 @@ type Account struct {
 func (a Account) Home() string { return "/home/" + a.Name }
 
 // lastSystemUID is SYS_UID_MAX of Debian's login.defs: names at or below
-// it belong to the system (root, daemon, www-data...) and are never taken
-// over.
+// it (and in 60000–65535, see isSystemID) belong to the system (root,
+// daemon, www-data, nobody...) and are never taken over.
 const lastSystemUID = 999
 
 var nameRE = regexp.MustCompile(`^[a-z_][a-z0-9_.-]*$`)
@@ -78,7 +78,7 @@ func EnsureAccount(root string, a Account, log *slog.Logger) (Changes, error) {
 	if err != nil {
 		return Changes{}, err
 	}
-	if err := db.checkConflicts(a); err != nil {
+	if err := db.checkConflicts(root, a); err != nil {
 		return Changes{}, err
 	}
 	db.ensureUser(a)
@@ -164,27 +164,14 @@ func (d *db) set(t *table, i int, fields []string) {
 	}
 }
 
-// checkConflicts refuses to take over what belongs to someone else.
-func (d *db) checkConflicts(a Account) error {
-	uid := strconv.Itoa(a.UID)
-	if _, f := d.passwd.find(0, a.Name); f != nil {
-		if n, _ := atoiID(f[2]); n <= lastSystemUID {
-			return fmt.Errorf("user %s: is a system account (uid %s) in /etc/passwd; choose another name", a.Name, f[2])
-		}
-		if f[2] != uid {
-			return fmt.Errorf("user %s: exists in /etc/passwd with uid %s, not %d", a.Name, f[2], a.UID)
-		}
+// checkConflicts refuses to take over what belongs to someone else, or to
+// add a line for a name that has a malformed one.
+func (d *db) checkConflicts(root string, a Account) error {
+	uid, _, err := d.planUID(root, a.Name, a.UID)
+	if err == nil && uid != a.UID {
+		err = fmt.Errorf("user %s: exists in /etc/passwd with uid %d, not %d", a.Name, uid, a.UID)
 	}
-	if _, f := d.passwd.find(2, uid); f != nil && f[0] != a.Name {
-		return fmt.Errorf("user %s: uid %d is already used by %s in /etc/passwd", a.Name, a.UID, f[0])
-	}
-	if _, f := d.group.find(0, a.Name); f != nil && f[2] != uid {
-		return fmt.Errorf("user %s: group %s exists in /etc/group with gid %s, not %d", a.Name, a.Name, f[2], a.UID)
-	}
-	if _, f := d.group.find(2, uid); f != nil && f[0] != a.Name {
-		return fmt.Errorf("user %s: gid %d is already used by group %s in /etc/group", a.Name, a.UID, f[0])
-	}
-	return nil
+	return err
 }
 
 // ensureUser writes the passwd, group, shadow and gshadow entries of a new

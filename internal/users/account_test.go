@@ -186,21 +186,30 @@ func TestEnsureAccount_RefusesWhatBelongsToSomeoneElse(t *testing.T) {
 		msg   string
 	}{
 		{"uid taken (ubuntu:24.04)", "ubuntu:x:1000:1000:Ubuntu:/home/ubuntu:/bin/bash\n", "/etc/passwd", human,
-			"user human: uid 1000 is already used by ubuntu in /etc/passwd"},
+			"DEFAULT_USER_ID 1000: uid 1000 is already used by ubuntu in /etc/passwd"},
 		{"system account", "", "/etc/passwd", Account{Name: "daemon", UID: 1000, Shell: "/bin/sh"},
-			"user daemon: is a system account (uid 1) in /etc/passwd"},
+			`DEFAULT_USER "daemon": is a system account (uid 1) in /etc/passwd`},
+		{"nobody", "", "/etc/passwd", Account{Name: "nobody", UID: 1000, Shell: "/bin/sh"},
+			`DEFAULT_USER "nobody": is a system account (uid 65534) in /etc/passwd`},
 		{"same name, other uid", "human:x:1001:1001::/home/human:/bin/bash\n", "/etc/passwd", human,
-			"user human: exists in /etc/passwd with uid 1001, not 1000"},
+			"user human already exists in /etc/passwd with uid 1001; set DEFAULT_USER_ID=1001"},
 		{"gid taken", "docker:x:1000:\n", "/etc/group", human,
-			"user human: gid 1000 is already used by group docker in /etc/group"},
+			"DEFAULT_USER_ID 1000: gid 1000 is already used by group docker in /etc/group"},
+		{"a malformed line for the name (uid 0, a field missing)", "human:x:0:0::/root\n", "/etc/passwd", human,
+			"/etc/passwd:NN: the entry for human has 6 fields, not 7; fix or remove that line"},
+		{"a uid that is not a number", "human:x:zero:0::/root:/bin/sh\n", "/etc/passwd", human,
+			"/etc/passwd:NN: the entry for human has a uid or gid that is not a number"},
+		{"a malformed shadow line", "human:!:20000\n", "/etc/shadow", human,
+			"/etc/shadow:NN: the entry for human has 3 fields, not 9"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := seedRoot(t, "debian")
 			appendTo(t, root, tc.file, tc.extra)
 			before := snapshot(t, root)
+			lines := strings.Count(read(t, root, tc.file), "\n")
 			_, err := EnsureAccount(root, tc.acct, discard)
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), tc.msg)
+			assert.Contains(t, err.Error(), strings.ReplaceAll(tc.msg, "NN", strconv.Itoa(lines)))
 			assert.Equal(t, before, snapshot(t, root), "nothing changed")
 		})
 	}
@@ -307,4 +316,51 @@ func appendTo(t testing.TB, root, path, s string) {
 	_, err = f.WriteString(s)
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
+}
+
+func TestPlanUID_PicksTheFirstFreeUIDOnlyWhenNoneWasAskedFor(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		passwd     string // appended to the Debian tree's /etc/passwd
+		group      string // appended to its /etc/group
+		want       int
+		uid        int
+		auto       bool
+		errMessage string
+	}{
+		{"a fresh Debian image", "", "", 0, 1000, true, ""},
+		{"ubuntu:24.04 ships ubuntu with 1000", "ubuntu:x:1000:1000:Ubuntu:/home/ubuntu:/bin/bash\n", "ubuntu:x:1000:\n", 0, 1001, true, ""},
+		{"a free uid whose gid is taken is skipped", "", "docker:x:1000:\n", 0, 1001, true, ""},
+		{"the user exists already", "human:x:1005:1005::/home/human:/bin/bash\n", "human:x:1005:\n", 0, 1005, false, ""},
+		{"asked for a free uid", "", "", 1234, 1234, false, ""},
+		{"asked for a taken uid", "ubuntu:x:1000:1000:Ubuntu:/home/ubuntu:/bin/bash\n", "", 1000, 0, false, "uid 1000 is already used by ubuntu"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := seedRoot(t, "debian")
+			appendTo(t, root, "/etc/passwd", tc.passwd)
+			appendTo(t, root, "/etc/group", tc.group)
+			uid, auto, err := PlanUID(root, "human", tc.want)
+			if tc.errMessage != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.errMessage)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.uid, uid)
+			assert.Equal(t, tc.auto, auto)
+		})
+	}
+}
+
+// A persistent /home volume outlives the container's /etc: the account is
+// made again with the uid that owns the home, so the files stay the user's.
+func TestPlanUID_AFreshEtcTakesTheUIDOfThePersistentHome(t *testing.T) {
+	testutil.RequireRoot(t)
+	root := seedRoot(t, "debian")
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "home/human"), 0o755))
+	require.NoError(t, os.Chown(filepath.Join(root, "home/human"), 1003, 1003))
+	uid, auto, err := PlanUID(root, "human", 0)
+	require.NoError(t, err)
+	assert.Equal(t, 1003, uid)
+	assert.True(t, auto)
 }

@@ -111,7 +111,9 @@ func Load(f Flags, environ []string) (*Config, error) {
 	}
 
 	if v, where := src.get("SET_HOSTNAME"); v != "" {
-		if err := validateHostname(v); err != nil {
+		if len(v) > hostNameMax {
+			bad(where, "SET_HOSTNAME %q: longer than %d characters, the kernel's limit for a host name (put the full name in SSH_HOST_PRINCIPALS)", v, hostNameMax)
+		} else if err := validateHostname(v); err != nil {
 			bad(where, "SET_HOSTNAME %q: %v", v, err)
 		}
 		c.Hostname = v
@@ -141,6 +143,9 @@ func Load(f Flags, environ []string) (*Config, error) {
 		}
 		c.Imports = append(c.Imports, id)
 	}
+	if strings.HasPrefix(c.CustomizeRepo, "-") {
+		bad(repoWhere, "CUSTOMIZE_REPO starts with '-': git would read it as an option; give a URL or a path")
+	}
 	if c.CustomizeRepoCommand != "" && c.CustomizeRepo == "" {
 		bad(cmdWhere, "CUSTOMIZE_REPO_COMMAND is set but CUSTOMIZE_REPO is not: there is no clone to run it in")
 	}
@@ -160,10 +165,42 @@ func Load(f Flags, environ []string) (*Config, error) {
 	} else {
 		c.User = c.loadUser(src, name, where, bad)
 	}
+	for _, p := range checkArgSizes(c.Env, src) {
+		bad(p.where, "%s", p.msg)
+	}
 	if len(problems) > 0 {
 		return nil, &ConfigError{problems}
 	}
 	return c, nil
+}
+
+// The kernel's limits for what execve(2) takes: one string of the
+// environment may be at most MAX_ARG_STRLEN (32 pages) long, and all of
+// them together at most a quarter of the stack limit (8 MiB by default).
+// Past them every hook, customization, cron job and the main command fail
+// to start with "argument list too long".
+const (
+	maxArgStrlen = 32 * 4096
+	maxEnvTotal  = 1 << 20 // what boxinit allows, well below 2 MiB, so commands keep room for their arguments
+)
+
+type sizeProblem struct{ where, msg string }
+
+func checkArgSizes(env []string, src source) []sizeProblem {
+	var out []sizeProblem
+	total := 0
+	for _, kv := range env {
+		total += len(kv) + 1 + 8 // the string, its NUL, its pointer
+		if len(kv) >= maxArgStrlen {
+			name, _, _ := strings.Cut(kv, "=")
+			_, where := src.get(name)
+			out = append(out, sizeProblem{where, fmt.Sprintf("%s is %d bytes long: the kernel refuses to start a command whose environment holds a string of %d bytes or more (argument list too long)", name, len(kv), maxArgStrlen)})
+		}
+	}
+	if total > maxEnvTotal {
+		out = append(out, sizeProblem{"environment", fmt.Sprintf("rc.env and the environment together are %d bytes: more than %d, commands would fail with \"argument list too long\"", total, maxEnvTotal)})
+	}
+	return out
 }
 
 // alias returns the value of name, or of its old name, and where it was
@@ -231,9 +268,11 @@ func (c *Config) loadUser(src source, name, where string, bad func(string, strin
 		c.Sudo = "ALL=(ALL) NOPASSWD:ALL"
 	}
 	if c.Sudo != users.NoSudo {
+		_, w := src.get("DEFAULT_USER_SUDO")
 		if err := users.ValidateSudoRule(c.Sudo); err != nil {
-			_, w := src.get("DEFAULT_USER_SUDO")
 			bad(w, "DEFAULT_USER_SUDO %v", err)
+		} else if err := c.checkWithVisudo(name, c.Sudo); err != nil {
+			bad(w, "DEFAULT_USER_SUDO %q: the image's visudo refuses it: %v", c.Sudo, err)
 		}
 	}
 	return a
@@ -249,6 +288,13 @@ func validateHostname(h string) error {
 	if len(h) > 253 {
 		return fmt.Errorf("longer than 253 characters")
 	}
+	return validateLabels(h)
+}
+
+// hostNameMax is the kernel's limit for sethostname(2) (HOST_NAME_MAX).
+const hostNameMax = 64
+
+func validateLabels(h string) error {
 	for _, l := range strings.Split(h, ".") {
 		switch {
 		case len(l) > 63:

@@ -108,6 +108,14 @@ func TestLoad_EveryBadValueIsAProblemNamingTheVariableAndWhereItWasSet(t *testin
 		{"DEFAULT_USER=human\nCUSTOMIZE_CMD=make", nil, "/etc/rc.env:2: CUSTOMIZE_REPO_COMMAND is set but CUSTOMIZE_REPO is not"},
 		{"SET_HOSTNAME=-box", nil, `/etc/rc.env:1: SET_HOSTNAME "-box": label "-box": letters, digits and inner hyphens only (RFC 1123)`},
 		{"SET_HOSTNAME=" + strings.Repeat("a", 64), nil, "is longer than 63 characters"},
+		{"SET_HOSTNAME=" + strings.Repeat("abcdefgh.", 8) + "x", nil, "longer than 64 characters, the kernel's limit for a host name"},
+		{"DEFAULT_USER=nobody", nil, `/etc/rc.env:1: DEFAULT_USER "nobody": is a system account (uid 65534)`},
+		{"DEFAULT_USER=human\nDEFAULT_USER_ID=1", nil, "/etc/rc.env:2: DEFAULT_USER_ID 1: uid 1 is already used by daemon in /etc/passwd"},
+		{"DEFAULT_USER=human\nDEFAULT_USER_SUDO='#include /tmp/evil'", nil, `/etc/rc.env:2: DEFAULT_USER_SUDO "#include /tmp/evil": not a sudoers rule`},
+		{"DEFAULT_USER=human\nDEFAULT_USER_SUDO=garbage", nil, `/etc/rc.env:2: DEFAULT_USER_SUDO "garbage": not a sudoers rule`},
+		{"DEFAULT_USER=human\nCUSTOMIZE_REPO=--upload-pack=touch", nil, "/etc/rc.env:2: CUSTOMIZE_REPO starts with '-': git would read it as an option"},
+		{"DEFAULT_USER=human\nCUSTOMIZE_COMMAND=" + strings.Repeat("x", 131072), nil, "/etc/rc.env:2: CUSTOMIZE_COMMAND is 131090 bytes long: the kernel refuses to start a command"},
+		{"", []string{"BIG=" + strings.Repeat("x", 200000)}, "environment: BIG is 200004 bytes long"},
 		{"SET_HOSTNAME=box_1", nil, `label "box_1"`},
 		{"DEFAULT_KEY_IMPORT=gh:alice", nil, "/etc/rc.env:1: DEFAULT_KEY_IMPORT is set but DEFAULT_USER is not"},
 		{`SSH_HOST_PRINCIPALS="login.example.com *.example.com"`, nil, `/etc/rc.env:1: SSH_HOST_PRINCIPALS: "*.example.com" is neither a host name nor an IP address`},
@@ -159,4 +167,31 @@ func FuzzParseEnvFile(f *testing.F) {
 			t.Fatalf("values and locations disagree: %v %v", ef.values, ef.where)
 		}
 	})
+}
+
+// The image's own visudo has the last word on DEFAULT_USER_SUDO, in check
+// as at boot (both run Load). Here a fake visudo stands for an image whose
+// sudo is older than the rule.
+func TestLoad_AsksTheImagesVisudoAboutTheSudoRule(t *testing.T) {
+	f := testRoot(t, []byte("DEFAULT_USER=human\nDEFAULT_USER_SUDO='ALL=(ALL) NOPASSWD:INTERCEPT: ALL'\n"))
+	visudo := filepath.Join(f.Root, "usr/sbin/visudo")
+	require.NoError(t, os.MkdirAll(filepath.Dir(visudo), 0o755))
+	require.NoError(t, os.WriteFile(visudo, []byte("#!/bin/sh\necho \"$3:1:30: syntax error\" >&2\nexit 1\n"), 0o755))
+	var ran []string
+	old := runVisudo
+	runVisudo = func(path, file string) error {
+		ran = append(ran, path)
+		b, err := os.ReadFile(file)
+		require.NoError(t, err)
+		assert.Equal(t, "human ALL=(ALL) NOPASSWD:INTERCEPT: ALL\n", string(b))
+		return errors.New("line:1:30: syntax error")
+	}
+	t.Cleanup(func() { runVisudo = old })
+	_, err := Load(f, nil)
+	assert.Equal(t, []string{`/etc/rc.env:2: DEFAULT_USER_SUDO "ALL=(ALL) NOPASSWD:INTERCEPT: ALL": the image's visudo refuses it: line:1:30: syntax error`}, problems(t, err))
+	assert.Equal(t, []string{visudo}, ran)
+
+	require.NoError(t, os.Remove(visudo)) // no visudo: the grammar alone decides
+	_, err = Load(f, nil)
+	require.NoError(t, err)
 }

@@ -66,7 +66,7 @@ func (b *Boot) customize(ctx context.Context) (Outcome, string, error) {
 			problems = append(problems, "CUSTOMIZE_REPO: "+err.Error())
 		} else {
 			clone := filepath.Join(tmp, "repo")
-			if runAs("git clone CUSTOMIZE_REPO", tmp, "git", "clone", "--quiet", "--recurse-submodules", c.CustomizeRepo, clone) &&
+			if runAs("git clone CUSTOMIZE_REPO", tmp, "git", "clone", "--quiet", "--recurse-submodules", "--", c.CustomizeRepo, clone) &&
 				c.CustomizeRepoCommand != "" {
 				runAs("CUSTOMIZE_REPO_COMMAND", clone, shell, "-c", c.CustomizeRepoCommand)
 			}

@@ -20,7 +20,9 @@ const NoSudo = "none"
 const sudoersMarker = "# Written by boxinit from DEFAULT_USER_SUDO"
 
 // ValidateSudoRule rejects a DEFAULT_USER_SUDO value that could end its
-// line and smuggle in another rule.
+// line and smuggle in another rule, or that sudo could not parse (see
+// checkSudoRule): sudo ignores a file with a syntax error and complains
+// about it on every call.
 func ValidateSudoRule(rule string) error {
 	if strings.TrimSpace(rule) == "" {
 		return errors.New("is empty; use none for no sudo rule")
@@ -30,6 +32,9 @@ func ValidateSudoRule(rule string) error {
 	}
 	if strings.HasSuffix(rule, `\`) {
 		return fmt.Errorf("%q: must not end in a backslash (it continues the line)", rule)
+	}
+	if err := checkSudoRule(rule); err != nil {
+		return fmt.Errorf("%q: %w", rule, err)
 	}
 	return nil
 }

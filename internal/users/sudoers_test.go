@@ -70,3 +70,59 @@ func TestValidateSudoRule_RejectsRulesThatBreakTheirLine(t *testing.T) {
 	}
 	assert.NoError(t, ValidateSudoRule("ALL=(ALL:ALL) NOPASSWD: /usr/bin/apt"))
 }
+
+// sudoRules are DEFAULT_USER_SUDO values and whether sudo takes them; the
+// verdicts come from sudoers(5) and are checked against visudo itself
+// where it is installed.
+var sudoRules = []struct {
+	rule string
+	ok   bool
+}{
+	{"ALL=(ALL) NOPASSWD:ALL", true},
+	{"ALL=(ALL:ALL) ALL", true},
+	{"ALL=(root) NOPASSWD: /usr/bin/apt-get update, /usr/bin/systemctl restart nginx", true},
+	{"ALL = (ALL) NOPASSWD: ALL", true},
+	{"ALL=(ALL) NOPASSWD:SETENV: ALL", true},
+	{"ALL=(%admin,#0) /bin/ls", true},
+	{"ALL=NOPASSWD: sudoedit /etc/motd", true},
+	{"ALL=(ALL) ALL, !/usr/bin/su", true},
+	{"ALL=(ALL) TIMEOUT=5m /usr/bin/make", true},
+	{"localhost,10.0.0.0/8=(ALL) ALL", true},
+	{"ALL=/usr/bin/printf a\\,b", true},
+	{"ALL=(ALL) ALL : ALL=(root) NOPASSWD: /bin/true", true},
+	{"#include /tmp/evil", false},
+	{"@includedir /tmp", false},
+	{"garbage", false},
+	{"ALL", false},
+	{"ALL=", false},
+	{"ALL=(ALL NOPASSWD:ALL", false},
+	{"ALL=(ALL) NOPASSWD:", false},
+	{"ALL=(ALL) rm -rf /", false},
+	{"ALL=(ALL) NOPASWD:ALL", false},
+	{"ALL=(ALL) /bin/echo a=b (c) !d", true},
+	{"ALL=(ALL) /bin/echo a:b", false},
+	{"ALL=(ALL) ALL foo", false},
+	{"ALL=(ALL) ALL,", false},
+}
+
+func TestValidateSudoRule_TakesWhatSudoTakesAndNothingElse(t *testing.T) {
+	visudo, _ := exec.LookPath("visudo")
+	for _, tc := range sudoRules {
+		t.Run(tc.rule, func(t *testing.T) {
+			err := ValidateSudoRule(tc.rule)
+			if tc.ok {
+				assert.NoError(t, err)
+			} else {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "not a sudoers rule")
+			}
+			if visudo == "" {
+				return
+			}
+			path := filepath.Join(t.TempDir(), "rule")
+			require.NoError(t, os.WriteFile(path, []byte("human "+tc.rule+"\n"), 0o440))
+			out, err := exec.Command(visudo, "-c", "-f", path).CombinedOutput()
+			assert.Equal(t, tc.ok, err == nil, "visudo says: %s", out)
+		})
+	}
+}

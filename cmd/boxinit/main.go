@@ -168,7 +168,9 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	}
 
 	ctx, release := r.WatchStop(context.Background())
-	err = boot.New(bootCfg, cfg.log, r).Run(ctx, view.addResult)
+	b := boot.New(bootCfg, cfg.log, r)
+	view.setBoot(b)
+	err = b.Run(ctx, view.addResult)
 	if sig := release(); sig != 0 {
 		r.Shutdown(opts, "stopped during boot")
 		return 128 + int(sig)

@@ -26,7 +26,14 @@ type statusView struct {
 	state string
 	ready time.Time
 	boot  []boot.Result
+	boots *boot.Boot // for the command it runs now
 	sched *cron.Scheduler
+}
+
+func (v *statusView) setBoot(b *boot.Boot) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.boots = b
 }
 
 func newStatusView(r *reaper.Reaper) *statusView {
@@ -62,6 +69,9 @@ func (v *statusView) snapshot() status.Document {
 	}
 	if v.state == status.Ready {
 		d.ReadySince = v.ready
+	}
+	if v.state == status.Booting && v.boots != nil {
+		d.BootRunning = v.boots.Running()
 	}
 	sched := v.sched
 	v.mu.Unlock()

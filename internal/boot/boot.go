@@ -13,8 +13,9 @@
 //   - ready: touch --ready-file
 //
 // The configuration is read and validated first ([Load]); nothing changes
-// on disk before it is valid. Failures of user, hooks and ready are fatal;
-// the others are warnings, as in the rc.local chart boxinit replaces.
+// on disk before it is valid. Failures of sshd (no host keys, no sshd),
+// user, hooks and ready are fatal; the others are warnings, as in the
+// rc.local chart boxinit replaces.
 // Every step is idempotent: a second boot changes no file.
 package boot
 
@@ -62,14 +63,19 @@ type Boot struct {
 	log      *slog.Logger
 	run      Starter
 	importer *users.Importer
+	now      running // the command runLogged runs, for status
 }
+
+// redact masks rc.env's values in a line of a child's output.
+func (b *Boot) redact(line string) string { return b.cfg.Redact.Redact(line) }
 
 // New prepares a boot of cfg whose children run through run.
 func New(cfg *Config, log *slog.Logger, run Starter) *Boot {
 	return &Boot{cfg: cfg, log: log, run: run, importer: users.NewImporter(cfg.GitHubURL, cfg.LaunchpadURL)}
 }
 
-// step is one boot step; run returns the outcome and a message for the log.
+// step is one boot step; run returns the outcome and a message for the
+// log, or an error (see fail).
 type step struct {
 	name  string
 	fatal bool
@@ -77,6 +83,10 @@ type step struct {
 }
 
 func (s step) String() string { return s.name }
+
+// fail is how a step reports an error. Whether the error stops the boot is
+// for the fatal column of steps to decide, not for the step.
+func fail(err error) (Outcome, string, error) { return "", "", err }
 
 var steps = []step{
 	{"hostname", false, (*Boot).hostname},
@@ -152,7 +162,7 @@ func (b *Boot) logResult(r Result) {
 func (b *Boot) ready(context.Context) (Outcome, string, error) {
 	f, err := os.OpenFile(b.cfg.path(b.cfg.ReadyFile), os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
-		return Failed, "", err
+		return fail(err)
 	}
 	return Changed, "", f.Close()
 }

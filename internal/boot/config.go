@@ -11,9 +11,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/boxinit/boxinit/internal/linelog"
 	"github.com/boxinit/boxinit/internal/users"
 )
 
@@ -26,6 +28,23 @@ type Flags struct {
 	ReadyFile    string
 	GitHubURL    string
 	LaunchpadURL string
+	// CommandTimeout bounds each hook and customization command; 0: none.
+	CommandTimeout time.Duration
+	// PrivateEnv names variables kept out of every child's environment.
+	PrivateEnv []string
+}
+
+// DefaultPrivateEnv are the settings that may carry a token (a clone URL,
+// a command line): boot uses them, no child needs them.
+var DefaultPrivateEnv = []string{"CUSTOMIZE_REPO", "CUSTOMIZE_REPO_COMMAND", "CUSTOMIZE_CMD", "CUSTOMIZE_COMMAND"}
+
+// publicSettings are the rc.env variables whose values boxinit itself
+// shows (the user name in paths, the uid, the host name): they are not
+// masked in child output. Every other rc.env value is.
+var publicSettings = map[string]bool{
+	"DEFAULT_USER": true, "DEFAULT_USER_ID": true, "DEFAULT_USER_SHELL": true, "DEFAULT_USER_GROUPS": true,
+	"DEFAULT_USER_SUDO": true, "SET_HOSTNAME": true, "SSH_HOST_PRINCIPALS": true,
+	"DEFAULT_KEY_IMPORT": true, "DEFAULT_KEYS": true,
 }
 
 // Register adds boot's flags to fs.
@@ -37,15 +56,21 @@ func (f *Flags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ReadyFile, "ready-file", "/ready", "touched when boot finished, removed at shutdown")
 	fs.StringVar(&f.GitHubURL, "github-url", "https://github.com", "gh:NAME fetches <url>/NAME.keys")
 	fs.StringVar(&f.LaunchpadURL, "launchpad-url", "https://launchpad.net", "lp:NAME fetches <url>/~NAME/+sshkeys")
+	fs.DurationVar(&f.CommandTimeout, "command-timeout", 10*time.Minute, "time a hook or customization command may run before it is stopped; 0: no limit")
+	fs.StringSliceVar(&f.PrivateEnv, "private-env", DefaultPrivateEnv, "variables kept out of the environment of every child (hooks, customization, main command, cron)")
 }
 
 // Config is everything boot needs, read once and validated before any step
 // changes anything. Paths in it are inside Root.
 type Config struct {
 	Flags
-	// Env is the merged environment: the container's, then rc.env on top.
-	// Hooks, the customization, the main command and cron jobs get it.
+	// Env is the merged environment: the container's, then rc.env on top,
+	// less PrivateEnv. Hooks, the customization, the main command and cron
+	// jobs get it.
 	Env []string
+	// Redact masks the values of rc.env (but publicSettings) in the output
+	// of children before it is logged.
+	Redact *linelog.Redactor
 
 	Hostname             string         // SET_HOSTNAME
 	HostPrincipals       []string       // SSH_HOST_PRINCIPALS: more names for the host certificates
@@ -104,7 +129,16 @@ func Load(f Flags, environ []string) (*Config, error) {
 		}
 	}
 
-	c := &Config{Flags: f, Env: mergeEnv(environ, src.file)}
+	c := &Config{Flags: f, Env: withoutNames(mergeEnv(environ, src.file), f.PrivateEnv)}
+	if src.file != nil {
+		var secrets []string
+		for name, v := range src.file.values {
+			if !publicSettings[name] {
+				secrets = append(secrets, v)
+			}
+		}
+		c.Redact = linelog.NewRedactor(secrets)
+	}
 	var problems []string
 	bad := func(where, format string, args ...any) {
 		problems = append(problems, where+": "+fmt.Sprintf(format, args...))
@@ -304,6 +338,17 @@ func validateLabels(h string) error {
 		}
 	}
 	return nil
+}
+
+// withoutNames drops the variables named in names from env.
+func withoutNames(env, names []string) []string {
+	if len(names) == 0 {
+		return env
+	}
+	return slices.DeleteFunc(env, func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(names, k)
+	})
 }
 
 // mergeEnv puts the file's assignments over environ, as sourcing it would.

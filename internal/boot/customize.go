@@ -2,8 +2,10 @@ package boot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +35,7 @@ func (b *Boot) customize(ctx context.Context) (Outcome, string, error) {
 	}
 	id, err := users.LookupIdentity(c.Root, c.User.Name)
 	if err != nil {
-		return Warning, "", err
+		return fail(err)
 	}
 	shell := "/bin/sh"
 	if _, err := os.Stat(c.path("/bin/bash")); err == nil {
@@ -82,7 +84,7 @@ func (b *Boot) customize(ctx context.Context) (Outcome, string, error) {
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return Failed, "", err
+		return fail(err)
 	}
 	msg := ""
 	if len(did) > 0 {
@@ -97,7 +99,12 @@ func (b *Boot) customize(ctx context.Context) (Outcome, string, error) {
 // userTempDir makes a fresh directory under /tmp that only the user can use.
 func (b *Boot) userTempDir(id users.Identity) (string, error) {
 	tmpRoot := b.cfg.path("/tmp")
-	if err := os.MkdirAll(tmpRoot, 0o1777); err != nil {
+	if err := os.Mkdir(tmpRoot, 0o700); err == nil {
+		// A missing /tmp is made as a system has it: everyone's, sticky.
+		if err := os.Chmod(tmpRoot, 0o777|os.ModeSticky); err != nil {
+			return "", err
+		}
+	} else if !errors.Is(err, fs.ErrExist) {
 		return "", err
 	}
 	dir, err := os.MkdirTemp(tmpRoot, "boxinit-customize-")

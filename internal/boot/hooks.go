@@ -24,7 +24,7 @@ func (b *Boot) hooks(ctx context.Context) (Outcome, string, error) {
 		return Skipped, b.cfg.HooksDir + " does not exist", nil
 	}
 	if err != nil {
-		return Failed, "", err
+		return fail(err)
 	}
 	var ran, skipped []string
 	for _, e := range entries { // ReadDir sorts by name
@@ -44,10 +44,10 @@ func (b *Boot) hooks(ctx context.Context) (Outcome, string, error) {
 			Sys:  &syscall.SysProcAttr{Setsid: true},
 		})
 		if err != nil {
-			return Failed, "", fmt.Errorf("hook %s: %w", filepath.Join(b.cfg.HooksDir, e.Name()), err)
+			return fail(fmt.Errorf("hook %s: %w", filepath.Join(b.cfg.HooksDir, e.Name()), err))
 		}
 		if code != 0 {
-			return Failed, "", fmt.Errorf("hook %s exited with %d", filepath.Join(b.cfg.HooksDir, e.Name()), code)
+			return fail(fmt.Errorf("hook %s exited with %d", filepath.Join(b.cfg.HooksDir, e.Name()), code))
 		}
 		ran = append(ran, e.Name())
 	}

@@ -26,16 +26,16 @@ func (b *Boot) hostname(context.Context) (Outcome, string, error) {
 	}
 	changed, err := sysfile.Replace(b.cfg.path("/etc/hostname"), []byte(name+"\n"), sysfile.Options{Mode: 0o644})
 	if err != nil {
-		return Warning, "", fmt.Errorf("write /etc/hostname: %w", err)
+		return fail(fmt.Errorf("write /etc/hostname: %w", err))
 	}
 	hostsPath := b.cfg.path("/etc/hosts")
 	old, err := os.ReadFile(hostsPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return Warning, "", fmt.Errorf("read /etc/hosts: %w", err)
+		return fail(fmt.Errorf("read /etc/hosts: %w", err))
 	}
 	c, err := sysfile.Replace(hostsPath, []byte(setHostsLine(string(old), name)), sysfile.Options{Mode: 0o644})
 	if err != nil {
-		return Warning, "", fmt.Errorf("write /etc/hosts: %w", err)
+		return fail(fmt.Errorf("write /etc/hosts: %w", err))
 	}
 	changed = changed || c
 
@@ -55,7 +55,7 @@ func setKernelHostname(name string, filesChanged bool) (Outcome, string, error) 
 		if errors.Is(err, unix.EPERM) {
 			return Warning, "sethostname: not permitted without CAP_SYS_ADMIN (normal in Kubernetes); /etc/hostname and /etc/hosts are set", nil
 		}
-		return Warning, "", fmt.Errorf("sethostname: %w", err)
+		return fail(fmt.Errorf("sethostname: %w", err))
 	}
 	return Changed, "", nil
 }

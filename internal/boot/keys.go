@@ -27,11 +27,11 @@ func (b *Boot) keys(ctx context.Context) (Outcome, string, error) {
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return Failed, "", err // stopping: leave authorized_keys as it was
+		return fail(err) // stopping: leave authorized_keys as it was
 	}
 	changed, err := users.SyncAuthorizedKeys(b.cfg.Root, *a, sets)
 	if err != nil {
-		return Warning, "", err
+		return fail(err)
 	}
 	n := 0
 	for _, s := range sets {

@@ -16,11 +16,11 @@ func (b *Boot) user(context.Context) (Outcome, string, error) {
 	}
 	ch, err := users.EnsureAccount(b.cfg.Root, *a, b.log.With("step", "user"))
 	if err != nil {
-		return Failed, "", err
+		return fail(err)
 	}
 	sudo, err := users.EnsureSudoers(b.cfg.Root, a.Name, b.cfg.Sudo)
 	if err != nil {
-		return Failed, "", err
+		return fail(err)
 	}
 	var did []string
 	if len(ch.Files) > 0 {

@@ -35,6 +35,13 @@ func render(w io.Writer, d *Document, now time.Time) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r.Step, r.Outcome, r.Duration.Round(10*time.Microsecond), clip(r.Message, 44))
 	}
 	tw.Flush()
+	if r := d.BootRunning; r != nil {
+		limit := "no time limit"
+		if r.Timeout > 0 {
+			limit = "stopped after " + r.Timeout.String()
+		}
+		fmt.Fprintf(w, "  now: %s %s, pid %d, running for %s (%s)\n", r.Step, clip(r.Command, 30), r.PID, ago(now, r.Since), limit)
+	}
 
 	fmt.Fprintln(w, "\nmain command:")
 	switch m := d.Main; {

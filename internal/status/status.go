@@ -36,17 +36,19 @@ const (
 
 // Document is the answer to a status request.
 type Document struct {
-	Version    int                `json:"version"`
-	Boxinit    string             `json:"boxinit_version"`
-	PID        int                `json:"pid"`
-	Mode       string             `json:"mode"` // "pid1" or "subreaper"
-	Started    time.Time          `json:"started"`
-	State      string             `json:"state"`
-	ReadySince time.Time          `json:"ready_since,omitzero"`
-	Boot       []boot.Result      `json:"boot"`
-	Main       *reaper.MainStatus `json:"main,omitempty"`
-	Processes  Processes          `json:"processes"`
-	Cron       *Cron              `json:"cron,omitempty"`
+	Version    int           `json:"version"`
+	Boxinit    string        `json:"boxinit_version"`
+	PID        int           `json:"pid"`
+	Mode       string        `json:"mode"` // "pid1" or "subreaper"
+	Started    time.Time     `json:"started"`
+	State      string        `json:"state"`
+	ReadySince time.Time     `json:"ready_since,omitzero"`
+	Boot       []boot.Result `json:"boot"`
+	// BootRunning is the hook or customization command boot waits for.
+	BootRunning *boot.Running      `json:"boot_running,omitempty"`
+	Main        *reaper.MainStatus `json:"main,omitempty"`
+	Processes   Processes          `json:"processes"`
+	Cron        *Cron              `json:"cron,omitempty"`
 }
 
 // Processes counts boxinit's children.

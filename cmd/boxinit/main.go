@@ -20,6 +20,9 @@
 //	--ready-file     touched when boot finished, removed at shutdown (/ready)
 //	--github-url     gh:NAME fetches <url>/NAME.keys (https://github.com)
 //	--launchpad-url  lp:NAME fetches <url>/~NAME/+sshkeys (https://launchpad.net)
+//	--command-timeout  how long one hook or customization command may run (10m; 0: no limit)
+//	--private-env    variables kept out of every child's environment
+//	                 (CUSTOMIZE_REPO,CUSTOMIZE_REPO_COMMAND,CUSTOMIZE_CMD,CUSTOMIZE_COMMAND)
 //	--grace-period   time between SIGTERM and SIGKILL at shutdown (10s)
 //	--forward-to     group: signal the main command's process group (default);
 //	                 process: the main process only

@@ -33,11 +33,17 @@ func (b *Boot) keys(ctx context.Context) (Outcome, string, error) {
 	if err != nil {
 		return fail(err)
 	}
-	n := 0
+	n, kept := 0, 0
 	for _, s := range sets {
 		n += len(s.Keys)
+		if s.Keep {
+			kept++
+		}
 	}
 	msg := fmt.Sprintf("%d keys from %d sources", n, len(sets))
+	if kept > 0 {
+		msg += fmt.Sprintf(", %d kept as they were (no answer)", kept)
+	}
 	if len(warnings) > 0 {
 		return Warning, msg + "; " + strings.Join(warnings, "; "), nil
 	}

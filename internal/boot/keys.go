@@ -42,7 +42,7 @@ func (b *Boot) keys(ctx context.Context) (Outcome, string, error) {
 	}
 	msg := fmt.Sprintf("%d keys from %d sources", n, len(sets))
 	if kept > 0 {
-		msg += fmt.Sprintf(", %d kept as they were (no answer)", kept)
+		msg += fmt.Sprintf("; %d of them kept from last time", kept)
 	}
 	if len(warnings) > 0 {
 		return Warning, msg + "; " + strings.Join(warnings, "; "), nil

@@ -207,6 +207,23 @@ func TestInit_HUPAndINTIgnoredAtStartStayIgnoredInTheMainCommand(t *testing.T) {
 	assert.Zero(t, mask&(1<<(uint(unix.SIGTERM)-1)), "SIGTERM was not ignored and is not: %s", b)
 }
 
+func TestInit_RunsTheMainCommandWhereItWasStartedAndHoldsOnlySlashItself(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := t.TempDir()
+	cmd := exec.Command("unshare", "--mount-proc", boxinitBin, "--cron=", "--socket=", "--ready-file="+filepath.Join(dir, "ready"),
+		"--", "sh", "-c", "pwd > pwd; readlink /proc/1/cwd > init-cwd")
+	cmd.Dir = dir // the image's WORKDIR
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	pwd, err := os.ReadFile(filepath.Join(dir, "pwd"))
+	require.NoError(t, err)
+	assert.Equal(t, dir+"\n", string(pwd))
+	initCwd, err := os.ReadFile(filepath.Join(dir, "init-cwd"))
+	require.NoError(t, err)
+	assert.Equal(t, "/\n", string(initCwd))
+}
+
 func TestInit_GivesAnInteractiveShellTheTerminalSoJobControlWorks(t *testing.T) {
 	testutil.RequireRoot(t)
 	if _, err := exec.LookPath("script"); err != nil {

@@ -53,6 +53,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -114,6 +115,16 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		return exitUsage
 	}
 
+	workdir := ""
+	if mode == "init" {
+		// An init holds no directory but /: the main command alone starts
+		// where boxinit was started (the image's WORKDIR).
+		if workdir, err = leaveWorkdir(cfg); err != nil {
+			cfg.log.Error("cannot change to /", "err", err)
+			return exitFailed
+		}
+	}
+
 	bootCfg, err := boot.Load(cfg.boot, os.Environ())
 	if err != nil {
 		var ce *boot.ConfigError
@@ -156,6 +167,7 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	opts := reaper.Options{
 		Command:     cfg.command,
 		Env:         bootCfg.Env,
+		Dir:         workdir,
 		GracePeriod: cfg.gracePeriod,
 		ForwardTo:   cfg.forwardTo,
 		Rewrite:     cfg.rewrite,
@@ -251,6 +263,22 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// leaveWorkdir makes --root and --socket absolute (the other paths are
+// inside the root), changes to / and
+// returns the directory boxinit was started in ("" when it has none).
+func leaveWorkdir(cfg *config) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		wd = "" // deleted or unreachable: the main command starts in / too
+	}
+	for _, p := range []*string{&cfg.boot.Root, &cfg.socket} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(wd, *p)
+		}
+	}
+	return wd, unix.Chdir("/")
 }
 
 // flagsFromEnv sets every flag not given on the command line from its

@@ -40,6 +40,7 @@ const killWait = 2 * time.Second
 type Options struct {
 	Command     []string // main command; empty: idle until SIGTERM/SIGINT/SIGQUIT
 	Env         []string // nil: boxinit's own environment
+	Dir         string   // working directory of the main command; empty: boxinit's
 	GracePeriod time.Duration
 	ForwardTo   ForwardMode
 	Rewrite     Rewrite
@@ -114,6 +115,7 @@ func (r *Reaper) startMain(o Options) (*Proc, error) {
 	return r.Start(&Cmd{
 		Args:   o.Command,
 		Env:    o.Env,
+		Dir:    o.Dir,
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,

@@ -157,12 +157,13 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	var scheduler *cron.Scheduler
 	view := newStatusView(r)
 	if cfg.socket != "" && mode == "init" {
-		defer os.Remove(cfg.socket) // no stale socket after a clean exit
-		go func() {
-			if err := status.Serve(context.Background(), cfg.socket, view.snapshot, cfg.log); err != nil {
-				cfg.log.Error("no control socket: boxinit status will not answer", "err", err)
-			}
-		}()
+		// Before boot starts a child: Listen sets the umask for its bind.
+		if l, err := status.Listen(cfg.socket); err != nil {
+			cfg.log.Error("no control socket: boxinit status will not answer", "err", err)
+		} else {
+			defer os.Remove(cfg.socket) // no stale socket after a clean exit
+			go status.Serve(context.Background(), l, view.snapshot, cfg.log)
+		}
 	}
 	opts := reaper.Options{
 		Command:     cfg.command,

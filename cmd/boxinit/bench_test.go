@@ -150,6 +150,44 @@ func earlyTERMAnswered(b *testing.B, u initUnderTest, delay time.Duration) bool 
 	}
 }
 
+// BenchmarkEarlySIGTERMAfterGoHandlers measures boxinit's own window: the
+// time between the Go runtime installing its handlers (SIGSEGV shows up in
+// SigCgt) and boxinit's signal.Notify, in which a SIGTERM ends a Go
+// program with exit 2. It sends SIGTERM a fixed delay after that moment
+// and reports the share that ended with exit 2 instead of 143.
+func BenchmarkEarlySIGTERMAfterGoHandlers(b *testing.B) {
+	u := inits(b)[0]
+	delays := []time.Duration{0, 250 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond}
+	const runs = 40
+	for i := 0; i < b.N; i++ {
+		for _, d := range delays {
+			exit2 := 0
+			for r := 0; r < runs; r++ {
+				cmd := u.command("sleep", "60")
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				for deadline := time.Now().Add(time.Second); !catchesSignal(cmd.Process.Pid, syscall.SIGSEGV) && time.Now().Before(deadline); {
+				}
+				time.Sleep(d)
+				_ = cmd.Process.Signal(syscall.SIGTERM)
+				done := make(chan struct{})
+				go func() { _ = cmd.Wait(); close(done) }()
+				select {
+				case <-done:
+				case <-time.After(2 * time.Second):
+					_ = cmd.Process.Kill()
+					<-done
+				}
+				if cmd.ProcessState.ExitCode() == 2 {
+					exit2++
+				}
+			}
+			b.ReportMetric(float64(exit2)/runs*100, fmt.Sprintf("exit2%%-at-%s", d))
+		}
+	}
+}
+
 // BenchmarkBoot compares `boxinit boot` with the bash rc.local of the old
 // chart (bench/rclocal: useradd, su, shell) for the same settings: user,
 // literal key, hostname, a customize command, no network. Each run gets a

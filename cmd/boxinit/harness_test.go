@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/boxinit/boxinit/internal/sigearly"
 	"github.com/boxinit/boxinit/internal/testutil"
 )
 
@@ -18,6 +19,7 @@ import (
 var boxinitBin string
 
 func TestMain(m *testing.M) {
+	sigearly.Release() // this test binary is not an init: Ctrl-C ends it
 	testutil.RunProgIfAsked()
 	dir, err := os.MkdirTemp("", "boxinit-test")
 	if err != nil {

@@ -63,6 +63,7 @@ import (
 	"github.com/boxinit/boxinit/internal/boot"
 	"github.com/boxinit/boxinit/internal/cron"
 	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/sigearly"
 	"github.com/boxinit/boxinit/internal/status"
 )
 
@@ -75,7 +76,8 @@ const (
 )
 
 func main() {
-	sigs := reaper.Catch() // first: a SIGTERM right after exec must not be lost
+	// The stop signals are caught since sigearly's init; the rest now.
+	sigs := reaper.CatchOn(sigearly.Stop, sigearly.Child)
 	os.Exit(run(os.Args[1:], sigs, os.Stderr))
 }
 
@@ -102,8 +104,12 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		case "boot", "check":
 			mode, args = args[0], args[1:]
 		case "status":
+			sigearly.Release() // a client: SIGTERM ends it at once
 			return runStatus(args[1:], os.Stdout, stderr)
 		}
+	}
+	if mode == "check" {
+		sigearly.Release()
 	}
 	cfg, err := parseFlags(mode, args, stderr)
 	if errors.Is(err, pflag.ErrHelp) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,4 +112,26 @@ func queryJSON(t *testing.T, sock string) status.Document {
 	var d status.Document
 	require.NoError(t, json.Unmarshal(out, &d), "%s", out)
 	return d
+}
+
+func TestStatus_EndsOnSIGTERMLikeAnyClientWhileItWaitsForAnAnswer(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "hung.sock")
+	l, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept() // and never answer
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	cmd := exec.Command(boxinitBin, "status", "--socket="+sock)
+	require.NoError(t, cmd.Start())
+	c := <-accepted
+	defer c.Close()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	_ = cmd.Wait()
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	assert.True(t, ws.Signaled() && ws.Signal() == syscall.SIGTERM, "boxinit status must die of SIGTERM, got %v", cmd.ProcessState)
 }

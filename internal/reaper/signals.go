@@ -39,13 +39,17 @@ type Signals struct {
 // SIG_IGN. For other signals the Go runtime installs its handler before
 // any of boxinit's code runs, so an inherited SIG_IGN is not known.
 func Catch() *Signals {
-	s := &Signals{
-		chld:  make(chan os.Signal, 1),
-		other: make(chan os.Signal, 64),
-		all:   make(chan struct{}),
-	}
-	signal.Notify(s.other, keepIgnored(unix.SIGTERM, unix.SIGINT, unix.SIGQUIT)...)
-	signal.Notify(s.chld, unix.SIGCHLD)
+	other, chld := make(chan os.Signal, 64), make(chan os.Signal, 1)
+	signal.Notify(other, keepIgnored(unix.SIGTERM, unix.SIGINT, unix.SIGQUIT)...)
+	signal.Notify(chld, unix.SIGCHLD)
+	return CatchOn(other, chld)
+}
+
+// CatchOn is Catch for channels on which the stop signals (other) and
+// SIGCHLD (chld, capacity 1) are already registered, as package sigearly
+// does before main. The other signals are added to other.
+func CatchOn(other, chld chan os.Signal) *Signals {
+	s := &Signals{chld: chld, other: other, all: make(chan struct{})}
 	go func() {
 		defer close(s.all)
 		var rest []os.Signal

@@ -1,0 +1,52 @@
+// Package sigearly catches the stop signals and SIGCHLD while the program
+// initialises, before main runs.
+//
+// A Go program that receives SIGTERM after the runtime has installed its
+// handlers but before signal.Notify exits 2, and as PID 1 nothing else
+// would have ended it: the kernel drops a signal sent to an init without a
+// handler. The runtime installs its handlers first thing; package
+// initialisation (crypto, net/http, …) then takes milliseconds. Go
+// initialises packages in import-path order as soon as their own imports
+// are done, and this one imports only os/signal, so its init runs among the
+// first: the window in which an early SIGTERM is lost to exit 2 shrinks to
+// what the runtime itself needs. Only the main package of boxinit imports
+// it, so no test binary swallows a Ctrl-C.
+package sigearly
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+var (
+	// Stop receives SIGTERM, SIGINT and SIGQUIT (less those ignored at start).
+	Stop = make(chan os.Signal, 64)
+	// Child receives SIGCHLD; one pending means "reap until done".
+	Child = make(chan os.Signal, 1)
+)
+
+var stopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT}
+
+func init() {
+	for _, sig := range stopSignals {
+		// SIGINT ignored at start (a background job of a script) stays
+		// ignored, for boxinit and for its children.
+		if !signal.Ignored(sig) {
+			signal.Notify(Stop, sig)
+		}
+	}
+	signal.Notify(Child, syscall.SIGCHLD)
+}
+
+// Release gives the signals back to their defaults, for the commands that
+// are not an init (status, check, version): they end on SIGTERM as any
+// program does. A stop signal that arrived before is acted on now.
+func Release() {
+	signal.Reset(append(stopSignals, syscall.SIGCHLD)...)
+	select {
+	case sig := <-Stop:
+		_ = syscall.Kill(os.Getpid(), sig.(syscall.Signal))
+	default:
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/boxinit/boxinit/internal/reaper"
@@ -64,6 +65,9 @@ type Boot struct {
 	run      Starter
 	importer *users.Importer
 	now      running // the command runLogged runs, for status
+	// certExpiry is when the first host certificate expires (Unix
+	// seconds; 0: none), for status.
+	certExpiry atomic.Int64
 }
 
 // redact masks rc.env's values in a line of a child's output.

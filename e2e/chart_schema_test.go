@@ -14,8 +14,7 @@ import (
 // rather than in a cluster (there is none to validate against).
 func TestChart_RendersOnlyFieldsTheKubernetesAPIKnows(t *testing.T) {
 	decoders := map[string]func(map[string]string, string){
-		"StatefulSet":           func(d map[string]string, k string) { object[appsv1.StatefulSet](t, d, k) },
-		"Pod":                   func(d map[string]string, k string) { object[corev1.Pod](t, d, k) },
+		"Deployment":            func(d map[string]string, k string) { object[appsv1.Deployment](t, d, k) },
 		"PersistentVolumeClaim": func(d map[string]string, k string) { object[corev1.PersistentVolumeClaim](t, d, k) },
 		"ConfigMap":             func(d map[string]string, k string) { object[corev1.ConfigMap](t, d, k) },
 		"Secret":                func(d map[string]string, k string) { object[corev1.Secret](t, d, k) },

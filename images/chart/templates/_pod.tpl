@@ -11,7 +11,7 @@ imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- if regexMatch "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$" $hostname }}
-# The kernel's host name, unprivileged (sethostname needs SYS_ADMIN).
+# The kernel's host name, set by the runtime: no privilege needed.
 hostname: {{ $hostname }}
 {{- end }}
 {{- if not $.Values.hostUsers }}

@@ -246,7 +246,7 @@ func TestChart_HostUsersFalseBootsLogsInAndRunsCronWithRootUnprivilegedOnTheHost
 	assert.Equal(t, "65536", f[2])
 	users, err := podman(t, "top", name, "user", "huser", "args")
 	require.NoError(t, err, users)
-	assert.Regexp(t, `(?m)^root\s+`+f[1]+`\s+/usr/sbin/sshd`, users, "sshd runs as root of the pod, host uid %s", f[1])
+	assert.Regexp(t, `(?m)^root\s+`+f[1]+`\s+sshd: /usr/sbin/sshd`, users, "sshd runs as root of the pod, host uid %s", f[1])
 
 	key, cert := cs.userCert(t, "alice")
 	out, err := sshTo(cs.knownHosts(t, "@cert-authority * "+cs.caPubLine), key, cert, "alice", podIP(t, name), "id -un; sudo -n id -u && echo SUDO-OK")

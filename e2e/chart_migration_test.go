@@ -276,3 +276,14 @@ func TestChart_Applies016DefaultsOnlyWhenRcEnvDoesNotSetTheUser(t *testing.T) {
 	cfg = rcEnvOf("-f", "testdata/chart/custom.yaml", "--set", "userID=1500")
 	assert.Equal(t, 1500, cfg.User.UID, "a value set next to an rcEnv-era rcEnv still counts")
 }
+
+func TestChart_NotesSayWhenTheHostNameCannotBeThePodsHostname(t *testing.T) {
+	out := notes(t, "--set", "hostName=MyHost.example.com")
+	assert.Contains(t, out, "NOTE: the host name MyHost.example.com is not a DNS label")
+	pod := object[appsv1.Deployment](t, documents(t, render(t, chartDir, "--set", "hostName=MyHost.example.com")), "Deployment/"+fullname).Spec.Template.Spec
+	assert.Empty(t, pod.Hostname, "Kubernetes would refuse it")
+	assert.NotContains(t, notes(t), "not a DNS label")
+	noUser := filepath.Join(t.TempDir(), "values.yaml")
+	require.NoError(t, os.WriteFile(noUser, []byte("rcEnv: |\n  DEFAULT_USER=\"\"\n"), 0o644))
+	assert.Contains(t, notes(t, "-f", noUser), "NOTE: no user is set", "the rcEnv layout's default: nobody can log in, and the notes say so")
+}

@@ -4,7 +4,9 @@
 //   - hostname: /etc/hostname, one "127.0.1.1 NAME" line in /etc/hosts,
 //     sethostname(2) where permitted (SET_HOSTNAME)
 //   - sshd: /run/sshd and per-container host keys (ed25519, ecdsa, rsa 3072)
-//     when the image has sshd; host certificates when a CA key is mounted
+//     when the image has sshd; host certificates when a CA key is mounted,
+//     valid one year and signed again when a quarter is left, for the host
+//     name and SSH_HOST_PRINCIPALS (or any name: SSH_HOST_CERT_ANY_NAME)
 //   - user: the admin account, its group, home and sudoers rule (DEFAULT_USER*)
 //   - keys: DEFAULT_KEY and DEFAULT_KEY_IMPORT into ~/.ssh/authorized_keys
 //   - hooks: the executables of --hooks-dir, as root, in lexical order

@@ -297,6 +297,11 @@ func TestChart_NotesSayRcLocalIsNotRunAndWhereItsStepsGoNow(t *testing.T) {
 	assert.Contains(t, out, "crontab:  jobs in system crontab format               (/etc/cron.d/login-boxinit)")
 	assert.Contains(t, out, "@cert-authority * ssh-ed25519 AAAAC3", "no ssh.principals: certificates for any name")
 	assert.NotContains(t, out, "privileged")
+	assert.Contains(t, out, "  ssh-keygen -s ca_key -I human-key -n human ~/.ssh/id_ed25519.pub\n", "a user certificate instead of a key")
+	assert.Contains(t, out, "A 1.x StatefulSet's /home was home-login-boxinit-0: set\nhome.existingClaim=home-login-boxinit-0", "an rcEnv-era release is told how to keep its /home")
+	assert.Contains(t, out, "service.type LoadBalancer (was\nClusterIP)", "and which defaults changed")
+	assert.NotContains(t, notes(t, "-f", "testdata/chart/custom.yaml", "--set", "home.existingClaim=home-login-boxinit-0"), "A 1.x StatefulSet's")
+	assert.NotContains(t, notes(t, "-f", "testdata/chart/published/0.16.0/values.yaml"), "rcEnv layout", "cloud-server's values are not the rcEnv layout")
 
 	out = notes(t, "--set", "securityContext.privileged=true")
 	assert.Contains(t, out, "boxinit needs\nneither", "a copied privileged securityContext is pointed out")

@@ -70,7 +70,7 @@ func renderErr(t *testing.T, chart string, args ...string) (string, error) {
 }
 
 // documents splits helm's output into its YAML documents, by kind and
-// name ("StatefulSet/login-boxinit"); comment-only documents are left out.
+// name ("Deployment/login-boxinit"); comment-only documents are left out.
 func documents(t *testing.T, manifests string) map[string]string {
 	t.Helper()
 	docs := map[string]string{}
@@ -178,24 +178,26 @@ func TestChart_RendersExactlyTheGoldenManifests(t *testing.T) {
 	}
 }
 
-// Every value of the old chart's custom.yaml keeps its meaning, and the
+// Every value of the rcEnv-era custom.yaml keeps its meaning, and the
 // result runs unprivileged.
-func TestChart_GivesTheOldValuesTheirOldMeaningInAnUnprivilegedStatefulSet(t *testing.T) {
+func TestChart_GivesTheRcEnvEraValuesTheirOldMeaningInAnUnprivilegedDeployment(t *testing.T) {
 	values := readOldValues(t)
 	manifests := render(t, chartDir, "-f", "testdata/chart/custom.yaml")
 	docs := documents(t, manifests)
 
-	sts := object[appsv1.StatefulSet](t, docs, "StatefulSet/"+fullname)
-	assert.Equal(t, int32(1), *sts.Spec.Replicas)
-	pod := sts.Spec.Template.Spec
+	dep := object[appsv1.Deployment](t, docs, "Deployment/"+fullname)
+	assert.Equal(t, int32(1), *dep.Spec.Replicas)
+	assert.Equal(t, appsv1.RecreateDeploymentStrategyType, dep.Spec.Strategy.Type, "one pod at a time on a ReadWriteOnce /home")
+	pod := dep.Spec.Template.Spec
 	require.Len(t, pod.Containers, 1)
 	c := pod.Containers[0]
 	m := mounts(c)
 
 	rc := object[corev1.ConfigMap](t, docs, "ConfigMap/"+fullname+"-rc")
-	assert.Equal(t, values.RcEnv, rc.Data["rc.env"], "rcEnv goes into rc.env verbatim, trailing blanks and all")
+	assert.Equal(t, values.RcEnv, rc.Data["rc.env"], "rcEnv that sets DEFAULT_USER goes into rc.env verbatim, trailing blanks and all")
 	assert.Equal(t, "rc:rc.env", m["/etc/rc.env"])
 	assert.NotContains(t, manifests, "useradd", "rcLocal is rendered nowhere: it is not run")
+	assert.Equal(t, "login-1", pod.Hostname, "SET_HOSTNAME of rcEnv is the pod's hostname")
 
 	ssh := object[corev1.ConfigMap](t, docs, "ConfigMap/"+fullname+"-ssh")
 	assert.Equal(t, values.SSH.SSHDConfig, ssh.Data["sshd_config"])
@@ -203,24 +205,26 @@ func TestChart_GivesTheOldValuesTheirOldMeaningInAnUnprivilegedStatefulSet(t *te
 	assert.NotContains(t, ssh.Data, "ca_key", "the CA key is not in a ConfigMap")
 	assert.Equal(t, "ssh:sshd_config", m["/etc/ssh/sshd_config"])
 	assert.Equal(t, "ssh:ca_key.pub", m["/etc/ssh/ca/ca_key.pub"])
-	secret := object[corev1.Secret](t, docs, "Secret/"+fullname+"-ssh-ca")
+	secret := object[corev1.Secret](t, docs, "Secret/"+fullname)
 	assert.Equal(t, values.SSH.CAKey, string(secret.Data["ca_key"]), "the CA key is in a Secret")
 	assert.Equal(t, "ssh-ca:ca_key", m["/etc/ssh/ca/ca_key"])
 	require.NotNil(t, volume(pod, "ssh-ca").Secret)
+	assert.Equal(t, fullname, volume(pod, "ssh-ca").Secret.SecretName)
 	assert.Equal(t, int32(0o400), *volume(pod, "ssh-ca").Secret.DefaultMode, "readable by root only")
 	assert.NotContains(t, fmt.Sprint(c.Env), "PRIVATE KEY", "the CA key is not in the environment")
-	assert.Contains(t, env(c)["SSH_HOST_PRINCIPALS"], fullname+".default.svc.cluster.local", "certificates for the Service's names")
+	assert.Equal(t, "yes", env(c)["SSH_HOST_CERT_ANY_NAME"], "no ssh.principals: certificates for any name, as the old rc.local signed them")
+	assert.NotContains(t, env(c), "SSH_HOST_PRINCIPALS")
 
-	require.Len(t, sts.Spec.VolumeClaimTemplates, 2)
-	home, data := sts.Spec.VolumeClaimTemplates[0], sts.Spec.VolumeClaimTemplates[1]
-	assert.Equal(t, "home", home.Name)
+	home := object[corev1.PersistentVolumeClaim](t, docs, "PersistentVolumeClaim/"+fullname+"-home")
 	assert.Equal(t, "keep", home.Annotations["helm.sh/resource-policy"])
 	assert.Equal(t, "5Gi", home.Spec.Resources.Requests.Storage().String())
 	assert.Equal(t, "standard", *home.Spec.StorageClassName)
-	assert.Equal(t, "data", data.Name, "extraMounts become claims")
-	assert.Equal(t, "20Gi", data.Spec.Resources.Requests.Storage().String())
+	data := object[corev1.PersistentVolumeClaim](t, docs, "PersistentVolumeClaim/"+fullname+"-data")
+	assert.Equal(t, "20Gi", data.Spec.Resources.Requests.Storage().String(), "extraMounts become claims")
 	assert.Equal(t, "home", m["/home"])
-	assert.Equal(t, "data", m["/data"])
+	assert.Equal(t, fullname+"-home", volume(pod, "home").PersistentVolumeClaim.ClaimName)
+	assert.Equal(t, "extramount-data", m["/data"])
+	assert.Equal(t, fullname+"-data", volume(pod, "extramount-data").PersistentVolumeClaim.ClaimName)
 
 	svc := object[corev1.Service](t, docs, "Service/"+fullname)
 	assert.Equal(t, corev1.ServiceTypeLoadBalancer, svc.Spec.Type)
@@ -246,7 +250,7 @@ func TestChart_GivesTheOldValuesTheirOldMeaningInAnUnprivilegedStatefulSet(t *te
 
 func TestChart_PutsHooksRcUserAndTheCrontabWhereBoxinitReadsThem(t *testing.T) {
 	docs := documents(t, render(t, chartDir, "-f", "testdata/chart/new-values.yaml"))
-	pod := object[appsv1.StatefulSet](t, docs, "StatefulSet/"+fullname).Spec.Template.Spec
+	pod := object[appsv1.Deployment](t, docs, "Deployment/"+fullname).Spec.Template.Spec
 	c := pod.Containers[0]
 	m := mounts(c)
 	assert.Equal(t, "hooks", m["/etc/boxinit.d"])
@@ -267,7 +271,7 @@ func TestChart_PutsHooksRcUserAndTheCrontabWhereBoxinitReadsThem(t *testing.T) {
 	assert.Contains(t, out, `hooks: "10-bad.sh": a hook's name has letters, digits, '_' and '-' only`, "run-parts would skip it")
 	out, err = renderErr(t, chartDir, "--set", "extraMounts[0].name=data")
 	require.Error(t, err)
-	assert.Contains(t, out, "extraMounts: every entry needs a name and a path")
+	assert.Contains(t, out, "at '/extraMounts/0': missing property 'path'", "the schema says which entry")
 }
 
 // notes renders NOTES.txt, which helm template leaves out: a copy of the
@@ -291,8 +295,13 @@ func TestChart_NotesSayRcLocalIsNotRunAndWhereItsStepsGoNow(t *testing.T) {
 	assert.Contains(t, out, "hooks:    scripts run as root after the user exists  (/etc/boxinit.d)")
 	assert.Contains(t, out, "rcUser:   a script run as the user at every boot      (/etc/rc.user)")
 	assert.Contains(t, out, "crontab:  jobs in system crontab format               (/etc/cron.d/login-boxinit)")
-	assert.Contains(t, out, "@cert-authority login-boxinit,login-boxinit.default,login-boxinit.default.svc,login-boxinit.default.svc.cluster.local ssh-ed25519 AAAAC3")
+	assert.Contains(t, out, "@cert-authority * ssh-ed25519 AAAAC3", "no ssh.principals: certificates for any name")
 	assert.NotContains(t, out, "privileged")
+	assert.Contains(t, out, "  ssh-keygen -s ca_key -I human-key -n human ~/.ssh/id_ed25519.pub\n", "a user certificate instead of a key")
+	assert.Contains(t, out, "A 1.x StatefulSet's /home was home-login-boxinit-0: set\nhome.existingClaim=home-login-boxinit-0", "an rcEnv-era release is told how to keep its /home")
+	assert.Contains(t, out, "service.type LoadBalancer (was\nClusterIP)", "and which defaults changed")
+	assert.NotContains(t, notes(t, "-f", "testdata/chart/custom.yaml", "--set", "home.existingClaim=home-login-boxinit-0"), "A 1.x StatefulSet's")
+	assert.NotContains(t, notes(t, "-f", "testdata/chart/published/0.16.0/values.yaml"), "rcEnv layout", "cloud-server's values are not the rcEnv layout")
 
 	out = notes(t, "--set", "securityContext.privileged=true")
 	assert.Contains(t, out, "boxinit needs\nneither", "a copied privileged securityContext is pointed out")
@@ -303,8 +312,8 @@ func TestChart_NotesSayRcLocalIsNotRunAndWhereItsStepsGoNow(t *testing.T) {
 
 // The old custom.yaml, unchanged, under podman kube play. podman 4.3 lacks
 // what the chart uses in Kubernetes, so the chart renders its test variant
-// (podmanKubePlay=true): a Pod and the claims the StatefulSet would make
-// instead of the StatefulSet; ConfigMaps mounted as directories, found by
+// (podmanKubePlay=true): the same Deployment and claims (podman names the
+// pod NAME-pod-0); ConfigMaps mounted as directories, found by
 // boxinit through BOXINIT_ENV_FILE and by sshd through -f, instead of
 // subPath mounts (podman ignores subPath); the CA key in the ConfigMap of
 // /etc/ssh/ca instead of a Secret (podman 4.3 writes a Secret's data
@@ -334,7 +343,7 @@ func TestChart_OldValuesBootUnprivilegedUnderPodmanAndSSHVerifiesTheHostCertific
 	manifest := filepath.Join(t.TempDir(), "rendered.yaml")
 	rendered := render(t, chartDir, "-f", "testdata/chart/custom.yaml", "-f", overlay)
 	require.NoError(t, os.WriteFile(manifest, []byte(rendered), 0o644))
-	volumes := []string{"home-" + fullname + "-0", "data-" + fullname + "-0", fullname + "-rc", fullname + "-ssh"}
+	volumes := []string{fullname + "-home", fullname + "-data", fullname + "-rc", fullname + "-ssh"}
 	down := func() {
 		_, _ = podman(t, "kube", "down", manifest)
 		_, _ = podman(t, append([]string{"volume", "rm", "-f"}, volumes...)...)
@@ -342,7 +351,8 @@ func TestChart_OldValuesBootUnprivilegedUnderPodmanAndSSHVerifiesTheHostCertific
 	down()
 	out, err := podman(t, "kube", "play", manifest)
 	require.NoError(t, err, out)
-	const name = fullname + "-0-boxinit"
+	const podName = fullname + "-pod-0"
+	const name = podName + "-boxinit"
 	t.Cleanup(func() {
 		if t.Failed() {
 			logs, _ := podman(t, "logs", name)
@@ -351,7 +361,7 @@ func TestChart_OldValuesBootUnprivilegedUnderPodmanAndSSHVerifiesTheHostCertific
 		down()
 	})
 
-	c := object[corev1.Pod](t, documents(t, rendered), "Pod/"+fullname+"-0").Spec.Containers[0]
+	c := object[appsv1.Deployment](t, documents(t, rendered), "Deployment/"+fullname).Spec.Template.Spec.Containers[0]
 	probe := append([]string{"exec", name}, c.ReadinessProbe.Exec.Command...)
 	ready := func() {
 		require.Eventually(t, func() bool { _, err := podman(t, probe...); return err == nil }, time.Minute, 200*time.Millisecond,
@@ -400,10 +410,10 @@ func TestChart_OldValuesBootUnprivilegedUnderPodmanAndSSHVerifiesTheHostCertific
 	out, err = podman(t, "stop", "-t", "20", name)
 	require.NoError(t, err, out)
 	require.Eventually(t, func() bool {
-		state, _ := podman(t, "pod", "inspect", fullname+"-0", "--format", "{{.State}}")
+		state, _ := podman(t, "pod", "inspect", podName, "--format", "{{.State}}")
 		return strings.TrimSpace(state) == "Exited"
 	}, 30*time.Second, 200*time.Millisecond, "the pod stops with its container")
-	out, err = podman(t, "pod", "start", fullname+"-0")
+	out, err = podman(t, "pod", "start", podName)
 	require.NoError(t, err, out)
 	ready()
 	after, err := podman(t, "exec", name, "sh", "-c", cert)

@@ -20,6 +20,9 @@ elif [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# podman --userns=auto (the chart's hostUsers: false e2e test) takes its ranges from the user "containers".
+[ "$(id -u)" != 0 ] || for f in /etc/subuid /etc/subgid; do grep -qs '^containers:' "$f" || echo 'containers:2147483647:2147483648' >> "$f"; done
+
 gobin=$(go env GOPATH)/bin
 if [ ! -x "$gobin/staticcheck" ]; then
 	echo "deps: installing staticcheck $STATICCHECK_VERSION"

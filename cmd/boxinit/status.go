@@ -73,6 +73,9 @@ func (v *statusView) snapshot() status.Document {
 	if v.state == status.Booting && v.boots != nil {
 		d.BootRunning = v.boots.Running()
 	}
+	if v.boots != nil {
+		d.HostCertExpires = v.boots.HostCertExpiry()
+	}
 	sched := v.sched
 	v.mu.Unlock()
 	if v.r.IsInit() {

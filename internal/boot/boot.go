@@ -4,7 +4,9 @@
 //   - hostname: /etc/hostname, one "127.0.1.1 NAME" line in /etc/hosts,
 //     sethostname(2) where permitted (SET_HOSTNAME)
 //   - sshd: /run/sshd and per-container host keys (ed25519, ecdsa, rsa 3072)
-//     when the image has sshd; host certificates when a CA key is mounted
+//     when the image has sshd; host certificates when a CA key is mounted,
+//     valid one year and signed again when a quarter is left, for the host
+//     name and SSH_HOST_PRINCIPALS (or any name: SSH_HOST_CERT_ANY_NAME)
 //   - user: the admin account, its group, home and sudoers rule (DEFAULT_USER*)
 //   - keys: DEFAULT_KEY and DEFAULT_KEY_IMPORT into ~/.ssh/authorized_keys
 //   - hooks: the executables of --hooks-dir, as root, in lexical order
@@ -25,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/boxinit/boxinit/internal/reaper"
@@ -64,6 +67,9 @@ type Boot struct {
 	run      Starter
 	importer *users.Importer
 	now      running // the command runLogged runs, for status
+	// certExpiry is when the first host certificate expires (Unix
+	// seconds; 0: none), for status.
+	certExpiry atomic.Int64
 }
 
 // redact masks rc.env's values in a line of a child's output.

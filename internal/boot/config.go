@@ -44,7 +44,8 @@ var DefaultPrivateEnv = []string{"CUSTOMIZE_REPO", "CUSTOMIZE_REPO_COMMAND", "CU
 var publicSettings = map[string]bool{
 	"DEFAULT_USER": true, "DEFAULT_USER_ID": true, "DEFAULT_USER_SHELL": true, "DEFAULT_USER_GROUPS": true,
 	"DEFAULT_USER_SUDO": true, "SET_HOSTNAME": true, "SSH_HOST_PRINCIPALS": true,
-	"DEFAULT_KEY_IMPORT": true, "DEFAULT_KEYS": true,
+	"SSH_HOST_CERT_ANY_NAME": true,
+	"DEFAULT_KEY_IMPORT":     true, "DEFAULT_KEYS": true,
 }
 
 // Register adds boot's flags to fs.
@@ -74,6 +75,7 @@ type Config struct {
 
 	Hostname             string         // SET_HOSTNAME
 	HostPrincipals       []string       // SSH_HOST_PRINCIPALS: more names for the host certificates
+	HostCertAnyName      bool           // SSH_HOST_CERT_ANY_NAME: host certificates without principals
 	User                 *users.Account // DEFAULT_USER*, nil when unset
 	UIDAuto              bool           // DEFAULT_USER_ID was not set: User.UID is the first free one
 	Sudo                 string         // DEFAULT_USER_SUDO
@@ -161,6 +163,19 @@ func Load(f Flags, environ []string) (*Config, error) {
 				}
 			}
 			c.HostPrincipals = append(c.HostPrincipals, p)
+		}
+	}
+	if v, where := src.get("SSH_HOST_CERT_ANY_NAME"); v != "" {
+		switch strings.ToLower(v) {
+		case "yes", "true", "1":
+			c.HostCertAnyName = true
+			if len(c.HostPrincipals) > 0 {
+				_, pw := src.get("SSH_HOST_PRINCIPALS")
+				bad(where, "SSH_HOST_CERT_ANY_NAME=%s signs host certificates valid for any name, so SSH_HOST_PRINCIPALS (%s) would have no effect: keep one", v, pw)
+			}
+		case "no", "false", "0":
+		default:
+			bad(where, "SSH_HOST_CERT_ANY_NAME %q: must be yes or no", v)
 		}
 	}
 	var repoWhere, commandWhere, keyWhere string

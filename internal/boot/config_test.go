@@ -120,6 +120,8 @@ func TestLoad_EveryBadValueIsAProblemNamingTheVariableAndWhereItWasSet(t *testin
 		{"DEFAULT_KEY_IMPORT=gh:alice", nil, "/etc/rc.env:1: DEFAULT_KEY_IMPORT is set but DEFAULT_USER is not"},
 		{`SSH_HOST_PRINCIPALS="login.example.com *.example.com"`, nil, `/etc/rc.env:1: SSH_HOST_PRINCIPALS: "*.example.com" is neither a host name nor an IP address`},
 		{"", []string{"CUSTOMIZE_COMMAND=make"}, "environment: CUSTOMIZE_COMMAND is set but DEFAULT_USER is not"},
+		{"SSH_HOST_CERT_ANY_NAME=always", nil, `/etc/rc.env:1: SSH_HOST_CERT_ANY_NAME "always": must be yes or no`},
+		{"SSH_HOST_PRINCIPALS=login.example.com\nSSH_HOST_CERT_ANY_NAME=yes", nil, "/etc/rc.env:2: SSH_HOST_CERT_ANY_NAME=yes signs host certificates valid for any name, so SSH_HOST_PRINCIPALS (/etc/rc.env:1) would have no effect"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			f := testRoot(t, []byte(tc.rcEnv+"\n"))

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -39,6 +40,27 @@ var hostKeyTypes = []struct {
 // caKeyPath is where an SSH certificate authority's key may be mounted:
 // with it, every host key is signed into a host certificate.
 const caKeyPath = "/etc/ssh/ca/ca_key"
+
+// Host certificates are valid for certValidity and signed again at boot
+// when less than a quarter of that is left, so that a pod restarted now
+// and then never presents an expired one, and a stolen one does not work
+// for ever.
+const (
+	certValidity = 365 * 24 * time.Hour
+	certRenewal  = certValidity / 4
+)
+
+// certClock is the clock of the certificates (a seam for the tests).
+var certClock = time.Now
+
+// HostCertExpiry is when the first of the host certificates signed or
+// kept by the sshd step expires; zero when there are none.
+func (b *Boot) HostCertExpiry() time.Time {
+	if s := b.certExpiry.Load(); s != 0 {
+		return time.Unix(s, 0)
+	}
+	return time.Time{}
+}
 
 // sshd prepares sshd when the image has it: /run/sshd, missing host keys,
 // host certificates signed by a mounted CA key.
@@ -68,12 +90,22 @@ func (b *Boot) sshd(context.Context) (Outcome, string, error) {
 	if b.cfg.Hostname != "" {
 		host = b.cfg.Hostname
 	}
-	var principals []string // never empty: a certificate without any is valid for every host
+	// A certificate without principals is valid for every host name: only
+	// when SSH_HOST_CERT_ANY_NAME=yes asks for that, as the old chart's
+	// `ssh-keygen -h` without -n signed them.
+	var principals []string
 	for _, p := range append([]string{host}, b.cfg.HostPrincipals...) {
 		if p != "" && !slices.Contains(principals, p) {
 			principals = append(principals, p)
 		}
 	}
+	keyID := host
+	if b.cfg.HostCertAnyName {
+		principals = nil
+	} else if len(principals) == 0 {
+		ca = nil // no name to sign for
+	}
+	var expiry time.Time
 	for _, kt := range hostKeyTypes {
 		path := fmt.Sprintf("/etc/ssh/ssh_host_%s_key", kt.name)
 		signer, created, err := b.hostKey(path, kt.gen)
@@ -83,14 +115,28 @@ func (b *Boot) sshd(context.Context) (Outcome, string, error) {
 		if created {
 			did = append(did, "generated "+path)
 		}
-		if ca != nil && len(principals) > 0 {
-			signed, err := b.hostCert(path+"-cert.pub", signer.PublicKey(), ca, principals)
+		if ca != nil {
+			signed, until, err := b.hostCert(path+"-cert.pub", signer.PublicKey(), ca, keyID, principals)
 			if err != nil {
 				return Failed, "", fmt.Errorf("%s-cert.pub: %w", path, err)
 			}
 			if signed {
 				did = append(did, "signed "+path+"-cert.pub")
 			}
+			if expiry.IsZero() || until.Before(expiry) {
+				expiry = until
+			}
+		}
+	}
+	if !expiry.IsZero() {
+		b.certExpiry.Store(expiry.Unix())
+		names := "for " + strings.Join(principals, ", ")
+		if principals == nil {
+			names = "for any host name"
+		}
+		did = append(did, fmt.Sprintf("host certificates %s valid until %s", names, expiry.UTC().Format("2006-01-02 15:04 MST")))
+		if len(did) == 1 && outcome == Changed {
+			outcome = OK
 		}
 	}
 	if len(did) == 0 {
@@ -150,30 +196,35 @@ func (b *Boot) hostKey(path string, gen func() (crypto.Signer, error)) (ssh.Sign
 
 // hostCert signs pub into a host certificate for the principals (the
 // host name first, then SSH_HOST_PRINCIPALS: the names clients connect
-// to) unless the one at path already certifies this key for exactly these
-// names with this CA.
-func (b *Boot) hostCert(path string, pub ssh.PublicKey, ca ssh.Signer, principals []string) (bool, error) {
+// to; none: any name) unless the one at path already certifies this key
+// for exactly these names with this CA and has more than certRenewal
+// left. It returns whether it signed, and when the certificate expires.
+func (b *Boot) hostCert(path string, pub ssh.PublicKey, ca ssh.Signer, keyID string, principals []string) (bool, time.Time, error) {
+	t := certClock()
 	if old, err := os.ReadFile(b.cfg.path(path)); err == nil {
 		if k, _, _, _, err := ssh.ParseAuthorizedKey(old); err == nil {
 			if c, ok := k.(*ssh.Certificate); ok && c.CertType == ssh.HostCert &&
 				string(c.Key.Marshal()) == string(pub.Marshal()) &&
 				string(c.SignatureKey.Marshal()) == string(ca.PublicKey().Marshal()) &&
-				slices.Equal(c.ValidPrincipals, principals) {
-				return false, nil
+				slices.Equal(c.ValidPrincipals, principals) &&
+				c.ValidBefore <= uint64(math.MaxInt64) && // not ssh.CertTimeInfinity: signed again to expire
+				time.Unix(int64(c.ValidBefore), 0).Sub(t) > certRenewal {
+				return false, time.Unix(int64(c.ValidBefore), 0), nil
 			}
 		}
 	}
+	until := t.Add(certValidity).Truncate(time.Second)
 	cert := &ssh.Certificate{
 		Key:             pub,
 		CertType:        ssh.HostCert,
-		KeyId:           principals[0],
+		KeyId:           keyID,
 		ValidPrincipals: principals,
-		ValidAfter:      uint64(time.Now().Add(-5 * time.Minute).Unix()),
-		ValidBefore:     ssh.CertTimeInfinity,
+		ValidAfter:      uint64(t.Add(-5 * time.Minute).Unix()),
+		ValidBefore:     uint64(until.Unix()),
 	}
 	if err := cert.SignCert(rand.Reader, ca); err != nil {
-		return false, err
+		return false, time.Time{}, err
 	}
 	_, err := sysfile.Replace(b.cfg.path(path), ssh.MarshalAuthorizedKey(cert), sysfile.Options{Mode: 0o644})
-	return err == nil, err
+	return err == nil, until, err
 }

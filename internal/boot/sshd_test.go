@@ -132,3 +132,104 @@ func TestSSHDStep_IsSkippedWithoutSSHD(t *testing.T) {
 	assert.Equal(t, Skipped, out)
 	assert.NoDirExists(t, b.cfg.path("/etc/ssh"))
 }
+
+// hostCertOf reads the certificate the sshd step wrote for key type name.
+func hostCertOf(t *testing.T, b *Boot, name string) *ssh.Certificate {
+	t.Helper()
+	k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(readFile(t, b.cfg.path("/etc/ssh/ssh_host_"+name+"_key-cert.pub"))))
+	require.NoError(t, err)
+	return k.(*ssh.Certificate)
+}
+
+func setCertClock(t *testing.T, at *time.Time) {
+	old := certClock
+	certClock = func() time.Time { return *at }
+	t.Cleanup(func() { certClock = old })
+}
+
+func TestSSHDStep_SignsHostCertificatesForOneYearAndSignsAgainInTheLastQuarter(t *testing.T) {
+	b := sshdRoot(t)
+	mountCA(t, b, 0o400)
+	clock := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	setCertClock(t, &clock)
+
+	out, msg, err := b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Changed, out)
+	assert.Contains(t, msg, "host certificates for box-1 valid until 2027-12-02 10:00 UTC")
+	for _, name := range []string{"ed25519", "ecdsa", "rsa"} {
+		c := hostCertOf(t, b, name)
+		assert.Equal(t, uint64(clock.Add(365*24*time.Hour).Unix()), c.ValidBefore, name)
+		assert.Equal(t, uint64(clock.Add(-5*time.Minute).Unix()), c.ValidAfter, name)
+	}
+	assert.Equal(t, clock.Add(365*24*time.Hour), b.HostCertExpiry().UTC(), "for boxinit status")
+	first := hostCertOf(t, b, "rsa")
+
+	clock = clock.Add(270 * 24 * time.Hour) // 95 days left: more than a quarter
+	out, msg, err = b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, OK, out, "kept")
+	assert.Equal(t, "host certificates for box-1 valid until 2027-12-02 10:00 UTC", msg, "the expiry is in the step's line at every boot")
+	assert.Equal(t, first.Signature, hostCertOf(t, b, "rsa").Signature)
+
+	clock = clock.Add(10 * 24 * time.Hour) // 85 days left: less than a quarter of a year
+	out, msg, err = b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Changed, out, "signed again before it expires")
+	assert.Contains(t, msg, "signed /etc/ssh/ssh_host_rsa_key-cert.pub")
+	assert.Equal(t, uint64(clock.Add(365*24*time.Hour).Unix()), hostCertOf(t, b, "rsa").ValidBefore)
+	assert.Equal(t, clock.Add(365*24*time.Hour), b.HostCertExpiry().UTC())
+}
+
+func TestSSHDStep_SignsAgainACertificateThatNeverExpires(t *testing.T) {
+	b := sshdRoot(t)
+	ca := mountCA(t, b, 0o400)
+	_, _, err := b.sshd(context.Background())
+	require.NoError(t, err)
+	// What boxinit signed before certificates expired.
+	c := hostCertOf(t, b, "ed25519")
+	c.ValidBefore = ssh.CertTimeInfinity
+	require.NoError(t, c.SignCert(rand.Reader, ca))
+	require.NoError(t, os.WriteFile(b.cfg.path("/etc/ssh/ssh_host_ed25519_key-cert.pub"), ssh.MarshalAuthorizedKey(c), 0o644))
+
+	out, msg, err := b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Changed, out)
+	assert.Equal(t, "signed /etc/ssh/ssh_host_ed25519_key-cert.pub", strings.Split(msg, "; ")[0])
+	assert.Less(t, hostCertOf(t, b, "ed25519").ValidBefore, uint64(time.Now().Add(366*24*time.Hour).Unix()))
+}
+
+// The old chart signed with `ssh-keygen -s ca_key -I NAME -h key.pub`: no
+// principals, so its NOTES' `@cert-authority * CA` line let a client
+// connect by any name or address (the LoadBalancer's EXTERNAL-IP).
+func TestSSHDStep_AnyNameSignsCertificatesWithoutPrincipalsThatMatchEveryName(t *testing.T) {
+	b := sshdRoot(t)
+	caSigner := mountCA(t, b, 0o400)
+	b.cfg.HostCertAnyName = true
+
+	out, msg, err := b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Changed, out)
+	assert.Contains(t, msg, "host certificates for any host name valid until")
+	cert := hostCertOf(t, b, "rsa")
+	assert.Empty(t, cert.ValidPrincipals)
+	assert.Equal(t, "box-1", cert.KeyId, "the host name still identifies it in sshd's and the client's logs")
+	checker := ssh.CertChecker{IsHostAuthority: func(auth ssh.PublicKey, _ string) bool {
+		return string(auth.Marshal()) == string(caSigner.PublicKey().Marshal())
+	}}
+	for _, addr := range []string{"203.0.113.9:22", "box-1:22", "login.example.com:2222"} {
+		assert.NoError(t, checker.CheckHostKey(addr, &net.TCPAddr{IP: net.IPv4(203, 0, 113, 9), Port: 22}, cert), addr)
+	}
+	if keygen, err := exec.LookPath("ssh-keygen"); err == nil {
+		out, err := exec.Command(keygen, "-L", "-f", b.cfg.path("/etc/ssh/ssh_host_rsa_key-cert.pub")).CombinedOutput()
+		require.NoError(t, err, string(out))
+		assert.Regexp(t, `Principals: \(none\)`, string(out), "OpenSSH reads it as valid for every name")
+		assert.Regexp(t, `Valid: from \S+ to \S+`, string(out), "and not forever")
+	}
+
+	b.cfg.HostCertAnyName = false
+	out, _, err = b.sshd(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Changed, out, "back to named principals: signed again")
+	assert.Equal(t, []string{"box-1"}, hostCertOf(t, b, "rsa").ValidPrincipals)
+}

@@ -43,6 +43,10 @@ func render(w io.Writer, d *Document, now time.Time) {
 		fmt.Fprintf(w, "  now: %s %s, pid %d, running for %s (%s)\n", r.Step, clip(r.Command, 30), r.PID, ago(now, r.Since), limit)
 	}
 
+	if !d.HostCertExpires.IsZero() {
+		fmt.Fprintf(w, "  host certificates valid until %s (%s left)\n", d.HostCertExpires.UTC().Format("2006-01-02 15:04 MST"), daysLeft(now, d.HostCertExpires))
+	}
+
 	fmt.Fprintln(w, "\nmain command:")
 	switch m := d.Main; {
 	case m == nil:
@@ -90,4 +94,16 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "…"
+}
+
+// daysLeft says how long until t: "200 days", "5h0m0s", or "none" once past.
+func daysLeft(now, t time.Time) string {
+	switch d := t.Sub(now); {
+	case d <= 0:
+		return "none"
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	default:
+		return d.Round(time.Minute).String()
+	}
 }

@@ -46,10 +46,13 @@ type Document struct {
 	ReadySince time.Time     `json:"ready_since,omitzero"`
 	Boot       []boot.Result `json:"boot"`
 	// BootRunning is the hook or customization command boot waits for.
-	BootRunning *boot.Running      `json:"boot_running,omitempty"`
-	Main        *reaper.MainStatus `json:"main,omitempty"`
-	Processes   Processes          `json:"processes"`
-	Cron        *Cron              `json:"cron,omitempty"`
+	BootRunning *boot.Running `json:"boot_running,omitempty"`
+	// HostCertExpires is when the first of sshd's host certificates
+	// expires (boot signs them again when a quarter of a year is left).
+	HostCertExpires time.Time          `json:"host_cert_expires,omitzero"`
+	Main            *reaper.MainStatus `json:"main,omitempty"`
+	Processes       Processes          `json:"processes"`
+	Cron            *Cron              `json:"cron,omitempty"`
 }
 
 // Processes counts boxinit's children.

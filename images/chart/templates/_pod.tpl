@@ -1,12 +1,22 @@
-{{/* The pod of the StatefulSet (or of the podman kube play variant). */}}
+{{/* The pod of the Deployment. */}}
 {{- define "boxinit.podSpec" }}
-{{- $ := .root }}
+{{- $ := . }}
+{{- $claims := include "boxinit.claims" $ | fromJsonArray }}
 {{- $fullname := include "boxinit.fullname" $ }}
+{{- $hostname := include "boxinit.hostname" $ }}
 {{- $kubePlay := $.Values.podmanKubePlay }}
 {{- $rcDir := "/etc/boxinit-chart/rc" }}
 {{- with $.Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if regexMatch "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$" $hostname }}
+# The kernel's host name, set by the runtime: no privilege needed.
+hostname: {{ $hostname }}
+{{- end }}
+{{- if not $.Values.hostUsers }}
+# A user namespace: root in the container is an unprivileged uid on the node.
+hostUsers: false
 {{- end }}
 serviceAccountName: {{ include "boxinit.serviceAccountName" $ }}
 automountServiceAccountToken: {{ $.Values.serviceAccount.automount }}
@@ -32,9 +42,16 @@ containers:
     env:
       - name: BOXINIT_GRACE_PERIOD
         value: "{{ $.Values.gracePeriodSeconds }}s"
-      {{- if $.Values.ssh.ca_key }}
+      {{- if include "boxinit.hasCA" $ }}
+      {{- if include "boxinit.anyName" $ }}
+      # Host certificates without principals: valid for any name, as
+      # cloud-server's (set ssh.principals to restrict them).
+      - name: SSH_HOST_CERT_ANY_NAME
+        value: "yes"
+      {{- else }}
       - name: SSH_HOST_PRINCIPALS
         value: {{ include "boxinit.principals" $ | quote }}
+      {{- end }}
       {{- end }}
       {{- if $kubePlay }}
       - name: BOXINIT_ENV_FILE
@@ -54,6 +71,11 @@ containers:
       - name: ssh
         containerPort: 22
         protocol: TCP
+      {{- range $.Values.extraPorts }}
+      - name: {{ .name }}
+        containerPort: {{ .port }}
+        protocol: {{ .proto | default "TCP" }}
+      {{- end }}
     {{- end }}
     # Boot (user, keys, customization) may take minutes: liveness waits for it.
     startupProbe:
@@ -87,7 +109,7 @@ containers:
         mountPath: /etc/rc.env
         subPath: rc.env
         readOnly: true
-      {{- if $.Values.rcUser }}
+      {{- if include "boxinit.rcUser" $ }}
       - name: rc
         mountPath: /etc/rc.user
         subPath: rc.user
@@ -124,7 +146,13 @@ containers:
         subPath: ca_key.pub
         readOnly: true
       {{- end }}
-      {{- if $.Values.ssh.ca_key }}
+      {{- if $.Values.ssh.existingSecret | and (not $.Values.ssh.ca_key_pub) }}
+      - name: ssh-ca
+        mountPath: /etc/ssh/ca/ca_key.pub
+        subPath: ca_key.pub
+        readOnly: true
+      {{- end }}
+      {{- if include "boxinit.hasCA" $ }}
       # The CA key: read by boxinit's sshd step only, to sign the host keys.
       - name: ssh-ca
         mountPath: /etc/ssh/ca/ca_key
@@ -132,8 +160,8 @@ containers:
         readOnly: true
       {{- end }}
       {{- end }}
-      {{- range .claims }}
-      - name: {{ .name }}
+      {{- range $claims }}
+      - name: {{ .volume }}
         mountPath: {{ .path }}
       {{- end }}
 volumes:
@@ -151,18 +179,16 @@ volumes:
     configMap:
       name: {{ $fullname }}-ssh
   {{- end }}
-  {{- if and $.Values.ssh.ca_key (not $kubePlay) }}
+  {{- if and (include "boxinit.hasCA" $) (not $kubePlay) }}
   - name: ssh-ca
     secret:
-      secretName: {{ $fullname }}-ssh-ca
+      secretName: {{ include "boxinit.caSecret" $ }}
       defaultMode: 0400
   {{- end }}
-  {{- if $kubePlay }}
-  {{- range .claims }}
-  - name: {{ .name }}
+  {{- range $claims }}
+  - name: {{ .volume }}
     persistentVolumeClaim:
-      claimName: {{ .name }}-{{ $fullname }}-0
-  {{- end }}
+      claimName: {{ .existing | default .claim }}
   {{- end }}
 {{- with $.Values.nodeSelector }}
 nodeSelector:

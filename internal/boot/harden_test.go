@@ -16,7 +16,7 @@ import (
 )
 
 // bootLogged runs a boot of f and returns its results, its error and its log.
-func bootLogged(t *testing.T, f Flags, run func(b *Boot)) ([]Result, error, string) {
+func bootLogged(t *testing.T, f Flags, run func(b *Boot)) ([]Result, string, error) {
 	t.Helper()
 	c, err := Load(f, []string{"PATH=/usr/bin:/bin"})
 	require.NoError(t, err)
@@ -28,7 +28,7 @@ func bootLogged(t *testing.T, f Flags, run func(b *Boot)) ([]Result, error, stri
 	}
 	var results []Result
 	err = b.Run(context.Background(), func(r Result) { results = append(results, r) })
-	return results, err, log.String()
+	return results, log.String(), err
 }
 
 func writeHook(t *testing.T, f Flags, name, script string) {
@@ -44,7 +44,7 @@ func TestBoot_AHookThatNeverExitsIsStoppedAtItsTimeoutAndShownWhileItRuns(t *tes
 	// The hook ignores nothing: SIGTERM ends it. Its background child too.
 	writeHook(t, f, "10-hang", "sleep 600 & trap 'echo term > "+out+"; exit 1' TERM\nwait\n")
 	seen := make(chan *Running, 1)
-	results, err, log := bootLogged(t, f, func(b *Boot) {
+	results, log, err := bootLogged(t, f, func(b *Boot) {
 		go func() {
 			for range 100 {
 				if r := b.Running(); r != nil {
@@ -78,7 +78,7 @@ func TestBoot_AHookThatIgnoresSIGTERMIsKilled(t *testing.T) {
 	t.Cleanup(func() { killAfter = old })
 	writeHook(t, f, "10-stubborn", "trap '' TERM\nwhile :; do sleep 0.05; done\n")
 	start := time.Now()
-	_, err, _ := bootLogged(t, f, nil)
+	_, _, err := bootLogged(t, f, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "still running after 300ms")
 	assert.Less(t, time.Since(start), 30*time.Second, "ended, not hung")
@@ -88,7 +88,7 @@ func TestBoot_ChildOutputNeverShowsAnRcEnvValue(t *testing.T) {
 	token := "ghp_" + strings.Repeat("Z", 20)
 	f := bootRoot(t, "DEFAULT_USER=human\nAPI_TOKEN="+token+"\nCUSTOMIZE_COMMAND='echo customize sees $API_TOKEN; echo user is $USER'\n")
 	writeHook(t, f, "10-leak", "echo hook sees $API_TOKEN >&2\n")
-	_, err, log := bootLogged(t, f, nil)
+	_, log, err := bootLogged(t, f, nil)
 	require.NoError(t, err)
 	assert.NotContains(t, log, token)
 	assert.Contains(t, log, "hook sees [redacted]")
@@ -101,7 +101,7 @@ func TestBoot_PrivateVariablesReachNoChild(t *testing.T) {
 	f := bootRoot(t, "DEFAULT_USER=human\nCUSTOMIZE_COMMAND='true'\nMY_SECRET=s3cr3t-value\nVISIBLE=yes-it-is\n")
 	f.PrivateEnv = append(DefaultPrivateEnv, "MY_SECRET")
 	writeHook(t, f, "10-env", "env > "+out+"\n")
-	_, err, _ := bootLogged(t, f, nil)
+	_, _, err := bootLogged(t, f, nil)
 	require.NoError(t, err)
 	env := readFile(t, out)
 	assert.NotContains(t, env, "CUSTOMIZE_COMMAND=")
@@ -114,7 +114,7 @@ func TestBoot_AMissingTmpIsCreatedStickyAndWorldWritable(t *testing.T) {
 	f := bootRoot(t, "DEFAULT_USER=human\n")
 	require.NoError(t, os.RemoveAll(filepath.Join(f.Root, "tmp")))
 	require.NoError(t, os.WriteFile(filepath.Join(f.Root, "etc/rc.user"), []byte("true\n"), 0o644))
-	_, err, _ := bootLogged(t, f, nil)
+	_, _, err := bootLogged(t, f, nil)
 	require.NoError(t, err)
 	fi, err := os.Stat(filepath.Join(f.Root, "tmp"))
 	require.NoError(t, err)
@@ -127,7 +127,7 @@ func TestBoot_AKeyServerThatNeverAnswersKeepsTheKeysAndSaysSo(t *testing.T) {
 	ks.set("/alice.keys", k+"\n")
 	f := bootRoot(t, "DEFAULT_USER=human\nDEFAULT_KEY_IMPORT=gh:alice\nDEFAULT_KEY='-----BEGIN OPENSSH PRIVATE KEY-----'\n")
 	f.GitHubURL = ks.URL
-	_, err, _ := bootLogged(t, f, nil)
+	_, _, err := bootLogged(t, f, nil)
 	require.NoError(t, err)
 	ak := filepath.Join(f.Root, "home/human/.ssh/authorized_keys")
 	before := readFile(t, ak)
@@ -137,7 +137,7 @@ func TestBoot_AKeyServerThatNeverAnswersKeepsTheKeysAndSaysSo(t *testing.T) {
 	ks.hang = make(chan struct{})
 	ks.mu.Unlock()
 	defer close(ks.hang)
-	results, err, log := bootLogged(t, f, func(b *Boot) {
+	results, log, err := bootLogged(t, f, func(b *Boot) {
 		b.importer.Client.Timeout = time.Minute // the budget ends mid-request
 		b.importer.Total = 300 * time.Millisecond
 	})

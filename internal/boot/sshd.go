@@ -69,14 +69,14 @@ func (b *Boot) sshd(context.Context) (Outcome, string, error) {
 		return Skipped, "no /usr/sbin/sshd in the image", nil
 	}
 	if err := os.MkdirAll(b.cfg.path("/run/sshd"), 0o755); err != nil {
-		return Failed, "", err
+		return fail(err)
 	}
 	var ca ssh.Signer
 	var did []string
 	outcome := Changed
 	if pemBytes, mode, err := readFileMode(b.cfg.path(caKeyPath)); err == nil {
 		if ca, err = ssh.ParsePrivateKey(pemBytes); err != nil {
-			return Failed, "", fmt.Errorf("%s: %w", caKeyPath, err)
+			return fail(fmt.Errorf("%s: %w", caKeyPath, err))
 		}
 		// Whoever reads the CA key can impersonate every host it signs.
 		if mode&0o077 != 0 {
@@ -84,7 +84,7 @@ func (b *Boot) sshd(context.Context) (Outcome, string, error) {
 			did = append(did, fmt.Sprintf("%s is readable by more than its owner (mode %04o): mount it 0400 (and without an fsGroup)", caKeyPath, mode))
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return Failed, "", err
+		return fail(err)
 	}
 	host, _ := os.Hostname()
 	if b.cfg.Hostname != "" {
@@ -110,7 +110,7 @@ func (b *Boot) sshd(context.Context) (Outcome, string, error) {
 		path := fmt.Sprintf("/etc/ssh/ssh_host_%s_key", kt.name)
 		signer, created, err := b.hostKey(path, kt.gen)
 		if err != nil {
-			return Failed, "", fmt.Errorf("%s: %w", path, err)
+			return fail(fmt.Errorf("%s: %w", path, err))
 		}
 		if created {
 			did = append(did, "generated "+path)
@@ -118,7 +118,7 @@ func (b *Boot) sshd(context.Context) (Outcome, string, error) {
 		if ca != nil {
 			signed, until, err := b.hostCert(path+"-cert.pub", signer.PublicKey(), ca, keyID, principals)
 			if err != nil {
-				return Failed, "", fmt.Errorf("%s-cert.pub: %w", path, err)
+				return fail(fmt.Errorf("%s-cert.pub: %w", path, err))
 			}
 			if signed {
 				did = append(did, "signed "+path+"-cert.pub")

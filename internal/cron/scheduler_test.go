@@ -102,27 +102,38 @@ func TestScheduler_AllowedOverlapStartsRunsSideBySide(t *testing.T) {
 	assert.NotContains(t, logs.String(), "run skipped")
 }
 
-func TestScheduler_ReloadsAChangedCrontabAndABrokenOneKeepsItsJobs(t *testing.T) {
+func TestScheduler_ReReadsEveryChangeRunningGoodLinesAndReportingBadOnes(t *testing.T) {
 	r := newRecorder(t, "* * * * * root first\n", time.UTC)
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	r.prime(t0)
 	crontab := filepath.Join(r.o.Root, "etc/crontab")
+	edit := func(minute int, text string) {
+		require.NoError(t, os.WriteFile(crontab, []byte(text), 0o644))
+		r.tick(t0.Add(time.Duration(minute) * time.Minute))
+	}
 
-	require.NoError(t, os.WriteFile(crontab, []byte("* * * * * root second\n"), 0o644))
-	r.tick(t0.Add(time.Minute))
+	edit(1, "* * * * * root second\n")
 	assert.Len(t, r.runs["* * * * * second"], 1, "the new line runs from the next minute")
 	assert.Len(t, r.runs["* * * * * first"], 0)
 
-	require.NoError(t, os.WriteFile(crontab, []byte("* * * * * root second\n* * * * nobody broken\n"), 0o644))
-	r.tick(t0.Add(2 * time.Minute))
-	assert.Len(t, r.runs["* * * * * second"], 2, "a now-broken file keeps its jobs")
+	edit(2, "* * * * * root second\n* * * * nobody broken\n")
+	assert.Len(t, r.runs["* * * * * second"], 2, "the good line of a file with a bad line runs")
 	require.Len(t, r.Errors(), 1)
 	assert.Contains(t, r.Errors()[0].Error(), "/etc/crontab:2:")
-	assert.Contains(t, r.log.String(), "keeping its previous jobs")
+	assert.Contains(t, r.log.String(), `msg="crontab line skipped" job=/etc/crontab:2`)
+
+	edit(3, "* * * * * root second\n* * * * nobody broken\n* * * * * root third\n")
+	assert.Len(t, r.runs["* * * * * third"], 1, "an edit of a file that still has a bad line is not ignored")
+	assert.Len(t, r.runs["* * * * * second"], 3)
+	require.Len(t, r.Errors(), 1)
+
+	edit(4, "* * * * * root second\n* * * * * root fixed\n* * * * * root third\n")
+	assert.Empty(t, r.Errors(), "the fixed line is no longer reported")
+	assert.Len(t, r.runs["* * * * * fixed"], 1)
 
 	require.NoError(t, os.Remove(crontab))
-	r.tick(t0.Add(3 * time.Minute))
-	assert.Len(t, r.runs["* * * * * second"], 2, "a removed file's jobs stop")
+	r.tick(t0.Add(5 * time.Minute))
+	assert.Len(t, r.runs["* * * * * second"], 4, "a removed file's jobs stop")
 }
 
 func TestScheduler_ReadsCronDLikeDebiansCronSkippingPackageLeftovers(t *testing.T) {

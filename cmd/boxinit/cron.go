@@ -55,3 +55,16 @@ func checkCron(o cron.Options, stdout, stderr io.Writer) bool {
 	}
 	return len(bad) == 0
 }
+
+// cronProblems splits the scheduler's errors for status: bad lines, and
+// files refused whole (owner, mode, symlink, unknown user).
+func cronProblems(errs []cron.LineError) (lines, files []string) {
+	for _, e := range errs {
+		if e.Line == 0 {
+			files = append(files, e.Error())
+		} else {
+			lines = append(lines, e.Error())
+		}
+	}
+	return lines, files
+}

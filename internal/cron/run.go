@@ -11,12 +11,13 @@ import (
 	"github.com/boxinit/boxinit/internal/users"
 )
 
-// run runs one job as its user and logs its output and outcome.
-func (s *Scheduler) run(j *job, n int, start time.Time) {
-	log := s.o.Log.With("job", j.ID(), "user", j.User, "run", n)
-	code := s.execute(j, log)
+// run runs one job (e, the line as it was when the run started) as its
+// user and logs its output and outcome.
+func (s *Scheduler) run(j *job, e *Entry, n int, start time.Time) {
+	log := s.o.Log.With("job", e.ID(), "user", e.User, "run", n)
+	code := s.execute(e, log)
 	took := time.Since(start)
-	log.Info("job finished", "schedule", j.Spec, "code", code, "duration", took.Round(time.Millisecond))
+	log.Info("job finished", "schedule", e.Spec, "code", code, "duration", took.Round(time.Millisecond))
 	s.mu.Lock()
 	j.running = false
 	j.lastCode, j.lastTook = code, took
@@ -39,13 +40,13 @@ func jobEnv(base []string, id users.Identity, e *Entry) []string {
 
 // execute starts `SHELL -c COMMAND` as the job's user, in its HOME, and
 // waits for it through the reaper.
-func (s *Scheduler) execute(j *job, log *slog.Logger) int {
+func (s *Scheduler) execute(j *Entry, log *slog.Logger) int {
 	id, err := s.identity(j.User)
 	if err != nil {
 		log.Error("cannot run job", "err", err)
 		return -1
 	}
-	env := jobEnv(s.o.Env, id, j.Entry)
+	env := jobEnv(s.o.Env, id, j)
 	cmd := id.Command([]string{j.Shell, "-c", j.Command}, env)
 	cmd.Env = env // Command puts the login variables back; the crontab's must win
 	cmd.Dir = filepath.Join(s.o.Root, getEnv(env, "HOME"))

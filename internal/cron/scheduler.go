@@ -74,7 +74,10 @@ func New(o Options) (*Scheduler, []LineError) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Scheduler{o: o, files: map[string]*source{}, high: map[string]time.Time{}}
-	s.startRun = func(j *job, n int, start time.Time) { go s.run(j, n, start) }
+	s.startRun = func(j *job, n int, start time.Time) {
+		e := j.Entry // under s.mu: a reload may replace it while the run goes on
+		go s.run(j, e, n, start)
+	}
 	s.reload(true)
 	return s, s.Errors()
 }

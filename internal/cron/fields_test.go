@@ -207,3 +207,38 @@ func TestSchedule_AcceptsWhatCrontab5Allows(t *testing.T) {
 		assert.NoError(t, err, spec)
 	}
 }
+
+// Cases from robfig/cron's spec_test.go (its facts, in five fields, `?`
+// written `*`), checked through the next run boxinit would show.
+func TestSchedule_NextRunAgreesWithRobfigsTable(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.Parse("Mon Jan 2 15:04 2006", s)
+		require.NoError(t, err)
+		return v
+	}
+	for _, c := range []struct{ from, spec, want string }{
+		{"Mon Jul 9 14:45 2012", "*/15 * * * *", "Mon Jul 9 15:00 2012"},
+		{"Mon Jul 9 15:45 2012", "20-35/15 * * * *", "Mon Jul 9 16:20 2012"},
+		{"Mon Jul 9 23:46 2012", "*/15 * * * *", "Tue Jul 10 00:00 2012"},
+		{"Mon Jul 9 23:35 2012", "0 0 9 Apr-Oct *", "Thu Aug 9 00:00 2012"},
+		{"Mon Jul 9 23:35 2012", "0 0 */5 Apr,Aug,Oct Mon", "Mon Aug 6 00:00 2012"},
+		{"Mon Jul 9 23:35 2012", "0 0 */5 Oct Mon", "Mon Oct 1 00:00 2012"},
+		{"Mon Jul 9 23:35 2012", "0 0 * Feb Mon", "Mon Feb 4 00:00 2013"},
+		{"Mon Jul 9 23:35 2012", "0 0 29 Feb *", "Mon Feb 29 00:00 2016"},
+		{"Mon Jul 9 23:35 2012", "0 0 30 Feb *", ""},
+		{"Mon Jul 9 23:35 2012", "0 0 31 Apr *", ""},
+		{"Sat Jul 14 23:59 2012", "0 0 1,15 * Sun", "Sun Jul 15 00:00 2012"},
+		{"Thu Jun 14 23:59 2012", "0 0 1,15 * Sun", "Fri Jun 15 00:00 2012"},
+		{"Sat Jul 14 23:59 2012", "0 0 */2 * Sun", "Sun Jul 15 00:00 2012"},
+		{"Sat Jul 14 23:59 2012", "0 0 */10 * Sun", "Sun Oct 21 00:00 2012"}, // both must match: a 1st, 11th, 21st or 31st that is a Sunday
+	} {
+		s, err := parseSchedule(c.spec)
+		require.NoError(t, err, c.spec)
+		got := nextRun(&Entry{spec: s, Zone: time.UTC}, at(c.from))
+		if c.want == "" {
+			assert.True(t, got.IsZero(), "%s from %s: %s", c.spec, c.from, got)
+			continue
+		}
+		assert.Equal(t, c.want, got.Format("Mon Jan 2 15:04 2006"), "%s from %s", c.spec, c.from)
+	}
+}

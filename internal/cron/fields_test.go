@@ -242,3 +242,22 @@ func TestSchedule_NextRunAgreesWithRobfigsTable(t *testing.T) {
 		assert.Equal(t, c.want, got.Format("Mon Jan 2 15:04 2006"), "%s from %s", c.spec, c.from)
 	}
 }
+
+// Whatever the parser accepts, it matches as the reference does.
+func FuzzSchedule_MatchesTheReference(f *testing.F) {
+	for _, s := range []string{"0 16 */2 * sat", "47 6 * * 7", "5-55/10 * * * *", "0 0 1,15 * 5-7", "@weekly", "0 12 * jan-mar,oct Sun"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		s, err := parseSchedule(spec)
+		if err != nil {
+			return
+		}
+		ref := newRefMatcher(t, strings.ToLower(spec))
+		for m := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC); m.Year() == 2026; m = m.Add(7*time.Hour + 13*time.Minute) {
+			if s.matches(m) != ref.at(m) {
+				t.Fatalf("%q at %s: boxinit %v, reference %v", spec, m, s.matches(m), ref.at(m))
+			}
+		}
+	})
+}

@@ -28,6 +28,8 @@
 //	                 process: the main process only
 //	--rewrite        FROM:TO, repeatable: forward FROM as TO; TO=0 drops FROM
 //	--cron           crontab files/directories, comma separated (/etc/crontab,/etc/cron.d); empty disables cron
+//	--cron-spool     user crontab directories, file USER runs as USER
+//	                 (/var/spool/cron/crontabs,/var/spool/cron,/etc/crontabs); empty: none
 //	--cron-overlap   skip (default): no new run while the previous one goes on; allow
 //	--socket         control socket for boxinit status (/run/boxinit.sock); empty: none
 //	--log-format     text or json (log/slog to stderr)
@@ -90,6 +92,7 @@ type config struct {
 	forwardTo   reaper.ForwardMode
 	rewrite     reaper.Rewrite
 	cron        []string
+	cronSpool   []string
 	cronOverlap bool
 	socket      string
 	log         *slog.Logger
@@ -144,11 +147,9 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		cfg.log.Error("cannot read the configuration", "err", err)
 		return exitFailed
 	}
-	crontabs := cron.Options{Root: bootCfg.Root, Sources: cfg.cron, Env: bootCfg.Env, AllowOverlap: cfg.cronOverlap, Log: cfg.log}
+	crontabs := cronOptions(cfg, bootCfg)
 	if mode == "check" {
-		_, bad := cron.New(crontabs)
-		if len(bad) > 0 {
-			fmt.Fprintf(stderr, "boxinit: %d crontab lines are wrong\n", len(bad))
+		if !checkCron(crontabs, os.Stdout, stderr) {
 			return exitConfig
 		}
 		fmt.Fprintln(stderr, "boxinit: configuration ok")
@@ -231,6 +232,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 	forwardTo := fs.String("forward-to", string(reaper.ForwardGroup), "where signals go: group (the main command's process group) or process")
 	rewrite := fs.StringArray("rewrite", nil, "FROM:TO: forward signal FROM as TO (e.g. TERM:QUIT); TO=0 drops FROM; repeatable")
 	crontabs := fs.StringSlice("cron", []string{"/etc/crontab", "/etc/cron.d"}, "system crontab files and directories (with a user field); empty disables cron")
+	spools := fs.StringSlice("cron-spool", cron.DefaultSpools, "user crontab directories (what crontab -e writes): file USER runs as USER; empty: none")
 	overlap := fs.String("cron-overlap", "skip", "skip: no run of a job while its previous run goes on; allow: let them overlap")
 	socket := fs.String("socket", "/run/boxinit.sock", "control socket for boxinit status (mode 0600); empty: none")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
@@ -246,6 +248,11 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 	for _, c := range *crontabs {
 		if c = strings.TrimSpace(c); c != "" {
 			cfg.cron = append(cfg.cron, c)
+		}
+	}
+	for _, c := range *spools {
+		if c = strings.TrimSpace(c); c != "" {
+			cfg.cronSpool = append(cfg.cronSpool, c)
 		}
 	}
 	switch *overlap {

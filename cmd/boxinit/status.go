@@ -92,9 +92,7 @@ func (v *statusView) snapshot() status.Document {
 	}
 	if sched != nil {
 		d.Cron = &status.Cron{Jobs: sched.Jobs(time.Now())}
-		for _, e := range sched.Errors() {
-			d.Cron.Rejected = append(d.Cron.Rejected, e.Error())
-		}
+		d.Cron.Rejected, d.Cron.Refused = cronProblems(sched.Errors())
 	}
 	return d
 }

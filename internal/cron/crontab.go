@@ -8,57 +8,69 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	robfig "github.com/robfig/cron/v3"
 )
 
-// Entry is one job line of a system crontab.
+// Entry is one job line of a crontab.
 type Entry struct {
 	File    string
 	Line    int
 	Spec    string // the schedule as written: "*/5 * * * *", "@daily", "@every 30s", "@reboot"
-	User    string
+	User    string // the user field, or the owner of a user crontab
 	Command string
 	Stdin   string   // the text after the first unescaped %, with % made newlines
-	Env     []string // NAME=value lines above the job (MAILTO left out)
+	Env     []string // NAME=value lines above the job, in order (CRON_TZ left out)
 	Shell   string   // SHELL, or /bin/sh
 	Zone    *time.Location
 
-	spec     *robfig.SpecSchedule // nil for @every and @reboot
+	spec     *schedule // nil for @every and @reboot
 	every    time.Duration
 	reboot   bool
-	wildcard bool // minute or hour is '*': runs again when the clock goes back
+	wildcard bool // minute or hour starts with '*': runs by the clock when it steps
 }
 
 // ID names the entry in logs and status: file:line.
 func (e *Entry) ID() string { return fmt.Sprintf("%s:%d", e.File, e.Line) }
 
-// LineError is a crontab line that was skipped, and why.
+// LineError is a crontab line that was skipped, or (Line 0) a file that
+// was refused as a whole, and why.
 type LineError struct {
 	File string
 	Line int
 	Err  error
 }
 
-func (e LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
+func (e LineError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+}
 
-var (
-	envRE  = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$`)
-	parser = robfig.NewParser(robfig.Minute | robfig.Hour | robfig.Dom | robfig.Month | robfig.Dow | robfig.Descriptor)
-)
+var envRE = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$`)
 
 // Crontab is what one file holds.
 type Crontab struct {
 	Entries []*Entry
 	Errors  []LineError
-	// MailTo is set when the file has a MAILTO line: accepted, ignored.
+	// MailTo is set when the file has a MAILTO line: exported to the jobs,
+	// but no mail is sent.
 	MailTo bool
 }
 
-// Parse reads a system crontab (five time fields, a user, a command; or
-// @keyword, a user, a command). zone is the default time zone (the
-// container's TZ); userExists checks the user field.
+// Parse reads a system crontab (/etc/crontab, /etc/cron.d): five time
+// fields or an @keyword, a user, a command. zone is the default time zone
+// (the container's TZ); userExists checks the user field.
 func Parse(file string, r io.Reader, zone *time.Location, userExists func(string) bool) *Crontab {
+	return parse(file, r, zone, "", userExists)
+}
+
+// ParseUser reads the crontab of user (what `crontab -e` writes): the same
+// lines without the user field.
+func ParseUser(file string, r io.Reader, zone *time.Location, user string) *Crontab {
+	return parse(file, r, zone, user, nil)
+}
+
+func parse(file string, r io.Reader, zone *time.Location, owner string, userExists func(string) bool) *Crontab {
 	ct := &Crontab{}
 	var env []string
 	shell := "/bin/sh"
@@ -77,7 +89,6 @@ func Parse(file string, r io.Reader, zone *time.Location, userExists func(string
 			switch name {
 			case "MAILTO":
 				ct.MailTo = true
-				continue
 			case "CRON_TZ":
 				loc, err := time.LoadLocation(value)
 				if err != nil {
@@ -92,7 +103,7 @@ func Parse(file string, r io.Reader, zone *time.Location, userExists func(string
 			env = append(env, name+"="+value)
 			continue
 		}
-		e, err := parseJob(line, zone, userExists)
+		e, err := parseJob(line, zone, owner, userExists)
 		if err != nil {
 			bad("%v", err)
 			continue
@@ -113,8 +124,9 @@ func unquote(v string) string {
 	return v
 }
 
-// parseJob parses "SCHEDULE USER COMMAND".
-func parseJob(line string, zone *time.Location, userExists func(string) bool) (*Entry, error) {
+// parseJob parses "SCHEDULE USER COMMAND", or "SCHEDULE COMMAND" when
+// owner is set (a user crontab).
+func parseJob(line string, zone *time.Location, owner string, userExists func(string) bool) (*Entry, error) {
 	nTime := 5
 	if line[0] == '@' {
 		nTime = 1
@@ -122,11 +134,20 @@ func parseJob(line string, zone *time.Location, userExists func(string) bool) (*
 			nTime = 2
 		}
 	}
-	fields, rest := splitFields(line, nTime+1)
-	if len(fields) < nTime+1 {
-		return nil, errors.New("want five time fields (or @keyword), a user and a command")
+	nUser := 1
+	want := "five time fields (or @keyword), a user and a command"
+	if owner != "" {
+		nUser = 0
+		want = "five time fields (or @keyword) and a command"
 	}
-	e := &Entry{Spec: strings.Join(fields[:nTime], " "), User: fields[nTime], Zone: zone}
+	fields, rest := splitFields(line, nTime+nUser)
+	if len(fields) < nTime+nUser {
+		return nil, errors.New("want " + want)
+	}
+	e := &Entry{Spec: strings.Join(fields[:nTime], " "), User: owner, Zone: zone}
+	if owner == "" {
+		e.User = fields[nTime]
+	}
 	switch {
 	case e.Spec == "@reboot":
 		e.reboot = true
@@ -137,18 +158,14 @@ func parseJob(line string, zone *time.Location, userExists func(string) bool) (*
 		}
 		e.every = d
 	default:
-		s, err := parser.Parse(e.Spec)
+		s, err := parseSchedule(e.Spec)
 		if err != nil {
 			return nil, fmt.Errorf("schedule %q: %v", e.Spec, err)
 		}
-		spec, ok := s.(*robfig.SpecSchedule)
-		if !ok {
-			return nil, fmt.Errorf("schedule %q: not a calendar schedule", e.Spec)
-		}
-		e.spec = spec
+		e.spec = s
 		e.wildcard = isWildcard(e.Spec)
 	}
-	if !userExists(e.User) {
+	if owner == "" && !userExists(e.User) {
 		return nil, fmt.Errorf("unknown user %q (not in /etc/passwd)", e.User)
 	}
 	e.Command, e.Stdin = splitPercent(rest)
@@ -190,27 +207,58 @@ func splitFields(s string, n int) ([]string, string) {
 	return out, strings.TrimLeft(s, " \t")
 }
 
-// splitPercent applies Vixie's rule: the first unescaped % ends the
-// command; the text after it is the job's stdin with every further
-// unescaped % a newline. "\%" is a literal %.
+// splitPercent applies Vixie's do_command rule: in the command, "\%" is a
+// literal % and the first unescaped % ends it; the text after it is the
+// job's stdin, where an unescaped % is a newline, "\%" a literal % and
+// every other backslash is kept. Nothing is added at the end.
 func splitPercent(s string) (command, stdin string) {
-	var cmd, in strings.Builder
-	cur := &cmd
+	var cmd strings.Builder
+	escaped := false
 	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
-		case s[i] == '\\' && i+1 < len(s) && s[i+1] == '%':
-			cur.WriteByte('%')
-			i++
-		case s[i] == '%' && cur == &cmd:
-			cur = &in
-		case s[i] == '%':
-			in.WriteByte('\n')
+		case escaped:
+			if c != '%' {
+				cmd.WriteByte('\\')
+			}
+			cmd.WriteByte(c)
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case c == '%':
+			return cmd.String(), stdinText(s[i+1:])
 		default:
-			cur.WriteByte(s[i])
+			cmd.WriteByte(c)
 		}
 	}
-	if cur == &in {
-		return cmd.String(), in.String() + "\n"
+	if escaped {
+		cmd.WriteByte('\\')
 	}
 	return cmd.String(), ""
+}
+
+func stdinText(s string) string {
+	var in strings.Builder
+	escaped := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			if c != '%' {
+				in.WriteByte('\\')
+			}
+			in.WriteByte(c)
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case c == '%':
+			in.WriteByte('\n')
+		default:
+			in.WriteByte(c)
+		}
+	}
+	if escaped {
+		in.WriteByte('\\')
+	}
+	return in.String()
 }

@@ -34,7 +34,7 @@ CRON_TZ=America/New_York
 	assert.Equal(t, "root", e.User)
 	assert.Equal(t, "cd / && run-parts --report /etc/cron.hourly", e.Command)
 	assert.Equal(t, "/bin/bash", e.Shell)
-	assert.Equal(t, []string{"SHELL=/bin/bash", "PATH=/opt/bin:/usr/bin:/bin"}, e.Env, "quotes removed, MAILTO not passed")
+	assert.Equal(t, []string{"SHELL=/bin/bash", "PATH=/opt/bin:/usr/bin:/bin", "MAILTO=ops@example.com"}, e.Env, "quotes removed, MAILTO exported")
 	assert.True(t, e.wildcard)
 	assert.Equal(t, `echo "a  b" > /tmp/x`, ct.Entries[1].Command, "the command's own spacing is kept")
 	assert.False(t, ct.Entries[2].wildcard, "@daily is a fixed-time job")
@@ -64,24 +64,27 @@ func TestParse_ReportsEveryBadLineWithFileLineAndReasonAndKeepsTheRest(t *testin
 	}
 	assert.Equal(t, []string{
 		`/etc/cron.d/app:1: unknown user "nobody-here" (not in /etc/passwd)`,
-		`/etc/cron.d/app:2: schedule "61 * * * *": end of range (61) above maximum (59): 61`,
-		`/etc/cron.d/app:3: schedule "* * * * root": failed to parse int from root: strconv.Atoi: parsing "root": invalid syntax`,
+		`/etc/cron.d/app:2: schedule "61 * * * *": minute "61": 61 is out of range 0-59`,
+		`/etc/cron.d/app:3: schedule "* * * * root": day of week "root": "root" is neither a number 0-7 nor a name sun-sat`,
 		`/etc/cron.d/app:4: missing command`,
 		`/etc/cron.d/app:5: want five time fields (or @keyword), a user and a command`,
 		`/etc/cron.d/app:6: CRON_TZ "Mars/Olympus": unknown time zone`,
 		`/etc/cron.d/app:7: @every "10ms": want a duration of 1s or more, e.g. 30s or 5m`,
-		`/etc/cron.d/app:8: schedule "@fortnightly": unrecognized descriptor: @fortnightly`,
+		`/etc/cron.d/app:8: schedule "@fortnightly": unknown keyword @fortnightly (want @yearly, @monthly, @weekly, @daily, @hourly, @reboot or @every DURATION)`,
 	}, got)
 	require.Len(t, ct.Entries, 1)
 	assert.Equal(t, 9, ct.Entries[0].Line)
 }
 
-func TestSplitPercent_FollowsVixie(t *testing.T) {
+func TestSplitPercent_FollowsVixiesDoCommandWithoutAddingANewline(t *testing.T) {
 	for in, want := range map[string][2]string{
 		"date":                        {"date", ""},
 		`date +\%s`:                   {"date +%s", ""},
-		"mail -s hi root%line1%line2": {"mail -s hi root", "line1\nline2\n"},
-		`cat%100\% sure%`:             {"cat", "100% sure\n\n"},
+		"mail -s hi root%line1%line2": {"mail -s hi root", "line1\nline2"},
+		`cat%100\% sure%`:             {"cat", "100% sure\n"},
+		`printf '\\n'%a\tb`:           {`printf '\\n'`, `a\tb`}, // a backslash before anything but % is kept
+		`echo \\%in`:                  {`echo \\`, "in"},        // an escaped backslash does not escape the %
+		`cat%`:                        {"cat", ""},
 	} {
 		cmd, stdin := splitPercent(in)
 		assert.Equal(t, want, [2]string{cmd, stdin}, in)

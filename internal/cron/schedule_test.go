@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	robfig "github.com/robfig/cron/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -117,7 +116,7 @@ func TestSchedule_AJumpOfMoreThanThreeHoursIsAClockResetAndSaysSo(t *testing.T) 
 	r.prime(t0)
 	r.tick(t0.Add(5 * time.Hour)) // resume after suspend at 17:00
 	assert.Empty(t, r.runs["0 14 * * * afternoon"])
-	assert.Contains(t, r.log.String(), "clock jumped forward")
+	assert.Contains(t, r.log.String(), "clock stepped by more than 3 hours")
 }
 
 func TestMatches_FollowsTheVixieDayOfMonthOrDayOfWeekRule(t *testing.T) {
@@ -128,9 +127,9 @@ func TestMatches_FollowsTheVixieDayOfMonthOrDayOfWeekRule(t *testing.T) {
 		"0 0 * * 5":  true,
 		"0 0 * * 1":  false,
 	} {
-		s, err := parser.Parse(spec)
+		s, err := parseSchedule(spec)
 		require.NoError(t, err)
-		got := matches(s.(*robfig.SpecSchedule), time.Date(2026, 2, 13, 0, 0, 0, 0, time.UTC))
+		got := s.matches(time.Date(2026, 2, 13, 0, 0, 0, 0, time.UTC))
 		assert.Equal(t, want, got, spec)
 	}
 }
@@ -147,4 +146,47 @@ func TestJobs_ShowsTheNextRunOnTheWallClockOfTheJobsZone(t *testing.T) {
 	assert.Equal(t, now.Add(90*time.Second), jobs[1].NextRun)
 	assert.True(t, jobs[2].NextRun.IsZero())
 	assert.Equal(t, 1, jobs[2].Runs, "@reboot ran at start")
+}
+
+func TestSchedule_ABigStepBackIsACorrectionAndFixedTimeJobsRunAtTheNewTime(t *testing.T) {
+	r := newRecorder(t, "0 12 * * * root noon\n5 12 * * * root five-past\n", time.UTC)
+	t0 := time.Date(2026, 1, 1, 18, 0, 0, 0, time.UTC)
+	r.prime(t0)
+	r.tick(t0.Add(time.Minute))
+	back := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC) // the clock is set back six hours
+	for m := 0; m <= 5; m++ {
+		r.tick(back.Add(time.Duration(m) * time.Minute))
+	}
+	assert.Equal(t, []string{"01-01 12:00 UTC"}, wall(r.runs["0 12 * * * noon"], time.UTC), "cron(8): the new time is used immediately")
+	assert.Equal(t, []string{"01-01 12:05 UTC"}, wall(r.runs["5 12 * * * five-past"], time.UTC))
+	assert.Contains(t, r.log.String(), "clock stepped by more than 3 hours")
+}
+
+func TestSchedule_EveryJobsFollowAClockStepBackAtOnce(t *testing.T) {
+	r := newRecorder(t, "@every 1m root tick\n", time.UTC)
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	r.prime(t0)
+	r.tick(t0.Add(time.Minute))
+	back := t0.Add(-time.Hour) // stepped back an hour
+	for m := 0; m <= 3; m++ {
+		r.tick(back.Add(time.Duration(m)*time.Minute + time.Second))
+	}
+	assert.Equal(t, []string{"01-01 12:01 UTC", "01-01 11:01 UTC", "01-01 11:02 UTC", "01-01 11:03 UTC"}, wall(r.runs["@every 1m tick"], time.UTC),
+		"no pause of an hour: the minute after the step runs")
+}
+
+func TestSchedule_EveryJobsRunOnceAfterAClockStepForward(t *testing.T) {
+	r := newRecorder(t, "@every 1m root tick\n", time.UTC)
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	r.prime(t0)
+	r.tick(t0.Add(5 * time.Hour))
+	r.tick(t0.Add(5*time.Hour + time.Minute))
+	assert.Equal(t, []string{"01-01 17:00 UTC", "01-01 17:01 UTC"}, wall(r.runs["@every 1m tick"], time.UTC))
+}
+
+func TestJobs_NextRunLooksUpToEightYearsAhead(t *testing.T) {
+	r := newRecorder(t, "0 0 29 2 * root leap\n0 0 30 2 * root never\n", time.UTC)
+	jobs := r.Jobs(time.Date(2097, 3, 1, 0, 0, 0, 0, time.UTC))
+	assert.Equal(t, "2104-02-29 00:00", jobs[0].NextRun.Format("2006-01-02 15:04"), "2100 is no leap year")
+	assert.True(t, jobs[1].NextRun.IsZero(), "February 30th never comes")
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/boxinit/boxinit/internal/users"
+
 	"github.com/boxinit/boxinit/internal/testutil"
 	"github.com/boxinit/boxinit/internal/testutil/testreaper"
 )
@@ -102,27 +104,38 @@ func TestScheduler_AllowedOverlapStartsRunsSideBySide(t *testing.T) {
 	assert.NotContains(t, logs.String(), "run skipped")
 }
 
-func TestScheduler_ReloadsAChangedCrontabAndABrokenOneKeepsItsJobs(t *testing.T) {
+func TestScheduler_ReReadsEveryChangeRunningGoodLinesAndReportingBadOnes(t *testing.T) {
 	r := newRecorder(t, "* * * * * root first\n", time.UTC)
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	r.prime(t0)
 	crontab := filepath.Join(r.o.Root, "etc/crontab")
+	edit := func(minute int, text string) {
+		require.NoError(t, os.WriteFile(crontab, []byte(text), 0o644))
+		r.tick(t0.Add(time.Duration(minute) * time.Minute))
+	}
 
-	require.NoError(t, os.WriteFile(crontab, []byte("* * * * * root second\n"), 0o644))
-	r.tick(t0.Add(time.Minute))
+	edit(1, "* * * * * root second\n")
 	assert.Len(t, r.runs["* * * * * second"], 1, "the new line runs from the next minute")
 	assert.Len(t, r.runs["* * * * * first"], 0)
 
-	require.NoError(t, os.WriteFile(crontab, []byte("* * * * * root second\n* * * * nobody broken\n"), 0o644))
-	r.tick(t0.Add(2 * time.Minute))
-	assert.Len(t, r.runs["* * * * * second"], 2, "a now-broken file keeps its jobs")
+	edit(2, "* * * * * root second\n* * * * nobody broken\n")
+	assert.Len(t, r.runs["* * * * * second"], 2, "the good line of a file with a bad line runs")
 	require.Len(t, r.Errors(), 1)
 	assert.Contains(t, r.Errors()[0].Error(), "/etc/crontab:2:")
-	assert.Contains(t, r.log.String(), "keeping its previous jobs")
+	assert.Contains(t, r.log.String(), `msg="crontab line skipped" job=/etc/crontab:2`)
+
+	edit(3, "* * * * * root second\n* * * * nobody broken\n* * * * * root third\n")
+	assert.Len(t, r.runs["* * * * * third"], 1, "an edit of a file that still has a bad line is not ignored")
+	assert.Len(t, r.runs["* * * * * second"], 3)
+	require.Len(t, r.Errors(), 1)
+
+	edit(4, "* * * * * root second\n* * * * * root fixed\n* * * * * root third\n")
+	assert.Empty(t, r.Errors(), "the fixed line is no longer reported")
+	assert.Len(t, r.runs["* * * * * fixed"], 1)
 
 	require.NoError(t, os.Remove(crontab))
-	r.tick(t0.Add(3 * time.Minute))
-	assert.Len(t, r.runs["* * * * * second"], 2, "a removed file's jobs stop")
+	r.tick(t0.Add(5 * time.Minute))
+	assert.Len(t, r.runs["* * * * * second"], 4, "a removed file's jobs stop")
 }
 
 func TestScheduler_ReadsCronDLikeDebiansCronSkippingPackageLeftovers(t *testing.T) {
@@ -140,4 +153,43 @@ func TestScheduler_ReadsCronDLikeDebiansCronSkippingPackageLeftovers(t *testing.
 		got = append(got, j.Job)
 	}
 	assert.Equal(t, []string{"/etc/cron.d/a_app:1", "/etc/cron.d/b-app:1"}, got)
+}
+
+func TestJobEnv_FollowsCrontab5(t *testing.T) {
+	id := users.Identity{Name: "www-data", UID: 33, GID: 33, Home: "/var/www", Shell: "/usr/sbin/nologin"}
+	base := []string{"FROM_BOXINIT=yes", "SHELL=/bin/zsh", "LOGNAME=boxinit", "HOME=/root"}
+	env := func(lines ...string) map[string]string {
+		out := map[string]string{}
+		for _, kv := range jobEnv(base, id, &Entry{Env: lines}) {
+			k, v, _ := strings.Cut(kv, "=")
+			out[k] = v
+		}
+		return out
+	}
+	got := env()
+	assert.Equal(t, "/bin/sh", got["SHELL"], "SHELL is /bin/sh, not the passwd shell")
+	assert.Equal(t, "/var/www", got["HOME"], "HOME from passwd")
+	assert.Equal(t, "www-data", got["LOGNAME"])
+	assert.Equal(t, "www-data", got["USER"])
+	assert.Equal(t, "yes", got["FROM_BOXINIT"])
+	_, mail := got["MAILTO"]
+	assert.False(t, mail)
+
+	got = env("SHELL=/bin/bash", "HOME=/srv", "LOGNAME=root", "USER=root", "MAILTO=ops@example.com", "PATH=/opt/bin")
+	assert.Equal(t, "/bin/bash", got["SHELL"], "the crontab may set SHELL")
+	assert.Equal(t, "/srv", got["HOME"], "and HOME")
+	assert.Equal(t, "www-data", got["LOGNAME"], "but not LOGNAME")
+	assert.Equal(t, "www-data", got["USER"], "nor USER")
+	assert.Equal(t, "ops@example.com", got["MAILTO"], "MAILTO is exported")
+	assert.Equal(t, "/opt/bin", got["PATH"])
+}
+
+func TestScheduler_RunsAServiceAccountsJobWithShBinShInItsHomeAndSaysOnceThatNoMailIsSent(t *testing.T) {
+	root := jobRoot(t, "MAILTO=ops@example.com\nLOGNAME=root\n@every 1s human echo \"$SHELL $LOGNAME $USER $MAILTO $(pwd)\"\n")
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\nhuman:x:1000:1000::/home/human:/usr/sbin/nologin\n"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc/cron.d"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/cron.d/more"), []byte("MAILTO=\"\"\n@daily root true\n"), 0o644))
+	_, logs := startScheduler(t, root, false)
+	waitLog(t, logs, fmt.Sprintf(`msg="/bin/sh human human ops@example.com %s" job=/etc/crontab:3 user=human run=2`, filepath.Join(root, "home/human")))
+	assert.Equal(t, 1, strings.Count(logs.String(), "no mail is sent"), "%s", logs.String())
 }

@@ -80,6 +80,9 @@ func render(w io.Writer, d *Document, now time.Time) {
 	for _, r := range d.Cron.Rejected {
 		fmt.Fprintf(w, "  rejected: %s\n", clip(r, 66))
 	}
+	for _, r := range d.Cron.Refused {
+		fmt.Fprintf(w, "  refused: %s\n", r) // whole: the reason is the point
+	}
 }
 
 func ago(now, t time.Time) string {

@@ -65,6 +65,7 @@ type Processes struct {
 type Cron struct {
 	Jobs     []cron.JobStatus `json:"jobs"`
 	Rejected []string         `json:"rejected_lines,omitempty"`
+	Refused  []string         `json:"refused_files,omitempty"` // crontabs refused whole: "FILE: reason"
 }
 
 const (

@@ -7,10 +7,7 @@ require (
 	golang.org/x/sys v0.49.0
 )
 
-require (
-	github.com/robfig/cron/v3 v3.0.1
-	golang.org/x/crypto v0.58.0
-)
+require golang.org/x/crypto v0.58.0
 
 require (
 	github.com/stretchr/testify v1.12.1

@@ -14,7 +14,7 @@ import (
 // configuration.
 func cronOptions(cfg *config, bootCfg *boot.Config) cron.Options {
 	return cron.Options{Root: bootCfg.Root, Sources: cfg.cron, Spools: cfg.cronSpool, Env: bootCfg.Env,
-		AllowOverlap: cfg.cronOverlap, Log: cfg.log}
+		Redact: bootCfg.Redact, AllowOverlap: cfg.cronOverlap, Log: cfg.log}
 }
 
 // checkCron reads the crontabs as init would, prints the jobs that would

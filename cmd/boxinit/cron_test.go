@@ -163,3 +163,19 @@ func TestInit_StatusShowsRefusedCrontabsWithTheReasonAndAFixIsPickedUp(t *testin
 	assert.Empty(t, doc.Cron.Refused)
 	assert.Equal(t, 1, strings.Count(p.out.String(), `msg="crontab refused"`), "reported once per change")
 }
+
+func TestInit_ACronJobPrintingAnRcEnvValueIsLoggedMasked(t *testing.T) {
+	testutil.RequireRoot(t)
+	root := bootTree(t, "DEFAULT_USER=human\nAPI_TOKEN=s3cr3t-t0ken-value\n")
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc/cron.d"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/cron.d/leak"),
+		[]byte("@every 1s root echo token=$API_TOKEN; echo to stderr $API_TOKEN >&2\n"), 0o644))
+	p := startInit(t, "--root="+root, "--ready-file=/ready", "--cron=/etc/cron.d", "--", "sleep", "60")
+	eventually(t, 30*time.Second, "the job ran and its output was logged", func() bool {
+		return strings.Contains(p.out.String(), "to stderr")
+	})
+	p.signal(syscall.SIGTERM)
+	p.wait(15 * time.Second)
+	assert.Contains(t, p.out.String(), "token=[redacted]")
+	assert.NotContains(t, p.out.String(), "s3cr3t-t0ken-value")
+}

@@ -56,7 +56,7 @@ func (s *Scheduler) execute(j *Entry, log *slog.Logger) int {
 
 	var waits []func()
 	for _, stream := range []string{"stdout", "stderr"} {
-		w, wait, err := linelog.Pipe(func(line string) { log.Info(line, "stream", stream) }, time.Second)
+		w, wait, err := linelog.Pipe(func(line string) { log.Info(s.o.Redact.Redact(line), "stream", stream) }, time.Second)
 		if err != nil {
 			log.Error("cannot run job", "err", err)
 			return -1

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/boxinit/boxinit/internal/linelog"
 	"github.com/boxinit/boxinit/internal/reaper"
 	"github.com/boxinit/boxinit/internal/users"
 )
@@ -17,11 +18,12 @@ type Starter interface {
 
 // Options configure a Scheduler.
 type Options struct {
-	Root         string   // root of the file system (users, homes, crontabs)
-	Sources      []string // system crontab files and directories, inside Root
-	Spools       []string // user crontab directories, inside Root: file USER is USER's crontab
-	Env          []string // the merged boxinit environment, under each job's
-	AllowOverlap bool     // start a run while the previous one still runs
+	Root         string            // root of the file system (users, homes, crontabs)
+	Sources      []string          // system crontab files and directories, inside Root
+	Spools       []string          // user crontab directories, inside Root: file USER is USER's crontab
+	Env          []string          // the merged boxinit environment, under each job's
+	Redact       *linelog.Redactor // masks rc.env values in the jobs' output; nil: none
+	AllowOverlap bool              // start a run while the previous one still runs
 	Zone         *time.Location
 	Log          *slog.Logger
 	Run          Starter

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -25,7 +28,7 @@ func openSystemCrontab(path string) (*os.File, error) {
 		return nil, err
 	}
 	if lfi.Mode()&fs.ModeSymlink != 0 {
-		if _, uid := fileIDs(lfi); uid != 0 {
+		if _, uid := fileIDs(lfi); uid != 0 && !(uid == overflowUID() && dirReadOnly(filepath.Dir(path))) {
 			return nil, fmt.Errorf("refused: a symlink owned by uid %d, not root", uid)
 		}
 	}
@@ -33,7 +36,7 @@ func openSystemCrontab(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.Uid != 0 {
+	if st.Uid != 0 && !(st.Uid == overflowUID() && fdReadOnly(int(f.Fd()))) {
 		f.Close()
 		return nil, fmt.Errorf("refused: owned by uid %d, not root", st.Uid)
 	}
@@ -64,6 +67,35 @@ func openUserCrontab(path string, uid int, user string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// A file whose owner has no uid in boxinit's user namespace shows as the
+// overflow uid (65534): a ConfigMap under `hostUsers: false` without
+// idmapped mounts is one. Nobody in the container can be that owner, and
+// on a read-only mount nobody can write it, so such a file is taken as
+// root's; on a writable mount it is refused (65534 is also `nobody`).
+var (
+	overflowUID = defaultOverflowUID
+	fdReadOnly  = defaultFdReadOnly
+	dirReadOnly = defaultDirReadOnly
+)
+
+func defaultOverflowUID() uint32 {
+	b, err := os.ReadFile("/proc/sys/kernel/overflowuid")
+	if n, perr := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32); err == nil && perr == nil {
+		return uint32(n)
+	}
+	return 65534
+}
+
+func defaultFdReadOnly(fd int) bool {
+	var sfs unix.Statfs_t
+	return unix.Fstatfs(fd, &sfs) == nil && sfs.Flags&unix.ST_RDONLY != 0
+}
+
+func defaultDirReadOnly(dir string) bool {
+	var sfs unix.Statfs_t
+	return unix.Statfs(dir, &sfs) == nil && sfs.Flags&unix.ST_RDONLY != 0
 }
 
 func openChecked(path string, flags int) (*os.File, *unix.Stat_t, error) {

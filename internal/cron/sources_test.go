@@ -94,6 +94,33 @@ func TestSources_RefusesSystemCrontabsThatAnyoneButRootCouldHaveWritten(t *testi
 	assert.Equal(t, 7, strings.Count(logs.String(), `msg="crontab refused"`))
 }
 
+// A ConfigMap under `hostUsers: false` without idmapped mounts: its files
+// and links show the overflow uid, on a read-only mount.
+func TestSources_TakesAnUnmappedOwnerOnAReadOnlyMountAsRoots(t *testing.T) {
+	root := safetyRoot(t)
+	d := filepath.Join(root, "etc/cron.d")
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "cm/..data"), 0o755))
+	put(t, filepath.Join(root, "cm/..data/tab"), "* * * * * root true\n", 0o644, 65534)
+	require.NoError(t, os.Symlink(filepath.Join(root, "cm/..data/tab"), filepath.Join(d, "configmap")))
+	require.NoError(t, os.Lchown(filepath.Join(d, "configmap"), 65534, 65534))
+	readOnly := true
+	overflowUID = func() uint32 { return 65534 }
+	fdReadOnly = func(int) bool { return readOnly }
+	dirReadOnly = func(string) bool { return readOnly }
+	t.Cleanup(func() {
+		overflowUID, fdReadOnly, dirReadOnly = defaultOverflowUID, defaultFdReadOnly, defaultDirReadOnly
+	})
+
+	s, errs, _ := load(t, root)
+	assert.Empty(t, errs)
+	assert.Equal(t, []string{"/etc/cron.d/configmap:1 root"}, jobIDs(s))
+
+	readOnly = false // the same owner on a writable mount is nobody's file
+	s, errs, _ = load(t, root)
+	assert.Empty(t, jobIDs(s))
+	assert.Equal(t, []string{"/etc/cron.d/configmap: refused: a symlink owned by uid 65534, not root"}, errs)
+}
+
 func TestSources_RunsUserCrontabsAsTheirOwnerOnlyWhenTheOwnerWroteThem(t *testing.T) {
 	root := safetyRoot(t)
 	spool := filepath.Join(root, "var/spool/cron/crontabs")

@@ -80,10 +80,10 @@ func (k *wallClock) mktime(c civil) (int64, civil) {
 // resolve finds the instant of the wall time u (seconds of the wall time
 // read as UTC).
 func (k *wallClock) resolve(u int64) int64 {
+	// As glibc does: read u with the remembered offset, then with the
+	// offset in force at that instant; a wall time that occurs twice keeps
+	// the remembered offset when it is one of its two.
 	o1 := offsetAt(k.loc, u-int64(k.guess))
-	if offsetAt(k.loc, u-int64(o1)) == o1 {
-		return u - int64(o1)
-	}
 	o2 := offsetAt(k.loc, u-int64(o1))
 	if offsetAt(k.loc, u-int64(o2)) == o2 {
 		return u - int64(o2)

@@ -243,6 +243,9 @@ func (p *parser) date() (bool, error) {
 	if p.s[0] == '@' {
 		return false, p.timestamp()
 	}
+	if c := p.s[0] | 0x20; c >= 'a' && c <= 'z' {
+		return false, p.fail("weekday", "%q is not a weekday", word(p.s))
+	}
 	t := p.s
 	first, err := p.chain(&t, false, "date")
 	if err != nil {
@@ -527,7 +530,7 @@ func (p *parser) validate() error {
 	}
 	for _, c := range checks {
 		for _, v := range c.list {
-			if err := v.valid(c.from, c.to, c.eom); err != "" {
+			if err := v.valid(c.from, c.to, c.eom, c.usec); err != "" {
 				return p.fail(c.name, "%s: %s", v.format(2, c.usec), err)
 			}
 		}
@@ -536,19 +539,24 @@ func (p *parser) validate() error {
 }
 
 // valid reports what is wrong with c in [from, to], or "".
-func (c component) valid(from, to int, eom bool) string {
+func (c component) valid(from, to int, eom, usec bool) string {
 	if eom {
 		to -= 3 // "~" reaches back 28 days at most
 	}
+	unit := 1
+	if usec {
+		unit = usecs
+	}
+	outOfRange := fmt.Sprintf("out of range %d..%d", from/unit, to/unit)
 	if c.start < from || c.start > to {
-		return fmt.Sprintf("out of range %d..%d", from, to)
+		return outOfRange
 	}
 	if c.repeat > to-from {
 		return "repetition too large"
 	}
 	if c.stop >= 0 {
 		if c.stop < from || c.stop > to {
-			return fmt.Sprintf("out of range %d..%d", from, to)
+			return outOfRange
 		}
 		if c.start+c.repeat > c.stop {
 			return "the range ends before its first repetition"

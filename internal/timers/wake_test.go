@@ -1,0 +1,30 @@
+package timers
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestWake_TakesTheMachinesSpotInTheMinuteWithinTheWindow(t *testing.T) {
+	p := 38655714 * time.Microsecond
+	a := at("2026-12-02T14:21:00Z")
+	require.Equal(t, at("2026-12-02T14:21:38.655714Z"), Wake(a, a.Add(time.Minute), p).UTC())
+	// A window that does not reach the spot in the minute takes the spot
+	// in 10 s steps, then 1 s, then 250 ms.
+	require.Equal(t, at("2026-12-02T14:21:08.655714Z"), Wake(a, a.Add(10*time.Second), p).UTC())
+	require.Equal(t, at("2026-12-02T14:21:00.655714Z"), Wake(a, a.Add(time.Second), p).UTC())
+	require.Equal(t, at("2026-12-02T14:21:00.155714Z"), Wake(a, a.Add(200*time.Millisecond), p).UTC())
+	require.Equal(t, a, Wake(a, a.Add(time.Microsecond), p).UTC(), "a 1 µs window is its start")
+	require.Equal(t, a.Add(3*time.Millisecond), Wake(a, a.Add(3*time.Millisecond), 200*time.Millisecond))
+}
+
+func TestWakeMono_IsWakeOnTheMonotonicClock(t *testing.T) {
+	require.Equal(t, 44*time.Minute+38*time.Second, WakeMono(44*time.Minute, 45*time.Minute, 38*time.Second))
+}
+
+func TestPerturb_XorsTheHalvesOfTheBootID(t *testing.T) {
+	id := machineID(t, "4f29688272c54820ad2c8985280602b3")
+	require.Equal(t, 38655714*time.Microsecond, Perturb(id))
+}

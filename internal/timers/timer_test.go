@@ -373,3 +373,61 @@ func TestReadMachineID_ReadsHexAndReportsAMissingOne(t *testing.T) {
 	_, err = ReadMachineID(root)
 	require.ErrorContains(t, err, "32 hex digits")
 }
+
+// apt-daily-upgrade.timer (Persistent=true, RandomizedDelaySec=60m) after
+// two days down: the missed run is planned at boxinit's start plus the
+// random delay, not at the missed time plus the delay (which is long past).
+func TestTimer_MissedRunWaitsItsRandomDelayAfterBoxinitStarts(t *testing.T) {
+	clk := &fakeClock{real: at("2026-12-02T14:00:00Z"), mono: time.Second}
+	env := newEnv(t, clk)
+	env.Random = func() uint64 { return uint64(30 * time.Minute / time.Microsecond) }
+	require.NoError(t, TouchStamp(env.Root, "apt-daily-upgrade.timer", at("2026-11-30T06:10:00Z")))
+	tm, err := New(Config{Name: "apt-daily-upgrade.timer", OnCalendar: specs(t, "*-*-* 6:00 UTC"), RandomizedDelay: time.Hour, Persistent: true, RemainAfterElapse: true}, env)
+	require.NoError(t, err)
+	require.NoError(t, tm.Start(clk.now(), Unit{}))
+	next, _, _ := tm.Next()
+	require.Equal(t, at("2026-12-02T14:30:00Z"), next.UTC())
+	require.False(t, tm.Due(clk.now()))
+	runs := run(t, tm, clk, at("2026-12-03T14:00:00Z"), time.Minute)
+	require.Equal(t, []time.Time{at("2026-12-02T14:30:00Z"), at("2026-12-03T06:30:00Z")}, utcAll(runs))
+}
+
+// A unit whose condition fails never becomes active; OnUnitActiveSec=
+// then counts from the trigger, so the timer still repeats.
+func TestTimer_OnUnitActiveSecCountsFromTheTriggerWhenTheUnitNeverRan(t *testing.T) {
+	clk := &fakeClock{real: at("2026-03-01T00:00:00Z"), mono: time.Second}
+	env := newEnv(t, clk)
+	tm, err := New(Config{Name: "r.timer", OnBoot: []time.Duration{time.Minute}, OnUnitActive: []time.Duration{time.Hour}, RemainAfterElapse: true}, env)
+	require.NoError(t, err)
+	require.NoError(t, tm.Start(clk.now(), Unit{}))
+	var runs []time.Duration
+	for i := 0; i < 3*3600; i++ {
+		clk.advance(time.Second)
+		if ran, _ := tm.Elapse(clk.now()); ran {
+			runs = append(runs, clk.mono)
+			tm.UnitChanged(clk.now(), Unit{}, false) // skipped by its condition
+		}
+	}
+	second := time.Second + time.Minute
+	require.Equal(t, []time.Duration{second, second + time.Hour, second + 2*time.Hour}, runs)
+}
+
+func TestTimer_RunningTimerWaitsForItsUnitToEnd(t *testing.T) {
+	clk := &fakeClock{real: at("2026-03-01T00:00:00Z"), mono: time.Second}
+	env := newEnv(t, clk)
+	tm, err := New(Config{Name: "m.timer", OnCalendar: specs(t, "minutely UTC"), RemainAfterElapse: true}, env)
+	require.NoError(t, err)
+	require.NoError(t, tm.Start(clk.now(), Unit{}))
+	clk.advance(time.Minute)
+	ran, err := tm.Elapse(clk.now())
+	require.NoError(t, err)
+	require.True(t, ran)
+	clk.advance(time.Second)
+	tm.UnitChanged(clk.now(), Unit{Activated: clk.mono}, true) // the service is up
+	require.Equal(t, Running, tm.State())
+	clk.advance(2 * time.Minute)
+	require.False(t, tm.Due(clk.now()))
+	tm.UnitChanged(clk.now(), Unit{Activated: clk.mono - 2*time.Minute, Deactivated: clk.mono}, false)
+	require.Equal(t, Waiting, tm.State())
+	require.True(t, tm.Due(clk.now()), "the elapses missed while it ran: once, now")
+}

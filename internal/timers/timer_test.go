@@ -431,3 +431,21 @@ func TestTimer_RunningTimerWaitsForItsUnitToEnd(t *testing.T) {
 	require.Equal(t, Waiting, tm.State())
 	require.True(t, tm.Due(clk.now()), "the elapses missed while it ran: once, now")
 }
+
+// systemd 252 in the container, OnActiveSec=1s, OnUnitInactiveSec=3s and a
+// service that runs for one second: runs at +1.03 s and +5.07 s, the second
+// one three seconds after the first ended.
+func TestTimer_OnUnitInactiveSecCountsFromTheEndOfTheRun(t *testing.T) {
+	clk := &fakeClock{real: at("2026-12-02T14:25:04Z"), mono: time.Hour}
+	env := newEnv(t, clk)
+	tm, err := New(Config{Name: "inact.timer", OnActive: []time.Duration{time.Second}, OnUnitInactive: []time.Duration{3 * time.Second}, Accuracy: time.Microsecond, RemainAfterElapse: true}, env)
+	require.NoError(t, err)
+	start := clk.real
+	require.NoError(t, tm.Start(clk.now(), Unit{}))
+	runs := run(t, tm, clk, start.Add(10*time.Second), time.Second)
+	var offsets []time.Duration
+	for _, r := range runs {
+		offsets = append(offsets, r.Sub(start))
+	}
+	require.Equal(t, []time.Duration{time.Second, 5 * time.Second, 9 * time.Second}, offsets)
+}

@@ -22,9 +22,15 @@ func FuzzParse(f *testing.F) {
 		}
 		fh.Close()
 	}
+	berlin, err := loadZone("/", "Europe/Berlin")
+	if err != nil {
+		f.Fatal(err)
+	}
 	bases := []time.Time{
 		time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(2026, 10, 25, 0, 59, 59, 999_999_000, time.UTC),
+		time.Date(2026, 3, 29, 0, 30, 0, 0, berlin),
+		time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC).In(berlin),
 	}
 	f.Fuzz(func(t *testing.T, expr string) {
 		s, err := Parse(expr)
@@ -48,6 +54,53 @@ func FuzzParse(f *testing.F) {
 			if ok1 && !n1.After(base) {
 				t.Fatalf("%q after %s: %s is not after", expr, base, n1)
 			}
+			if ok1 && !s.matches(n1, base.Location()) {
+				t.Fatalf("%q after %s: %s does not match the event", expr, base, n1)
+			}
 		}
 	})
+}
+
+// matches reports whether at is a time of s: every field of its wall time
+// in s's zone is in its list. It restates the fields' meaning apart from
+// the search in next.go.
+func (s *Spec) matches(at time.Time, local *time.Location) bool {
+	loc := local
+	switch {
+	case s.utc:
+		loc = time.UTC
+	case s.loc != nil:
+		loc = s.loc
+	}
+	w := at.In(loc)
+	days := time.Date(w.Year(), w.Month()+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	in := func(list []component, v int, eom bool) bool {
+		if list == nil {
+			return true
+		}
+		for _, c := range list {
+			start, stop := c.start, c.stop
+			if eom {
+				last := func(n int) int {
+					if n < 1 || n > days {
+						return -1
+					}
+					return days - n + 1
+				}
+				start, stop = last(start), last(stop)
+				if stop > 0 {
+					start, stop = stop, start
+				}
+			}
+			if v == start || c.repeat > 0 && v > start && (v-start)%c.repeat == 0 && (stop < 0 || v <= stop) {
+				return true
+			}
+		}
+		return false
+	}
+	wd := (int(w.Weekday()) + 6) % 7
+	return (s.weekdays == 0 || s.weekdays&(1<<wd) != 0) &&
+		in(s.year, w.Year(), false) && in(s.month, int(w.Month()), false) &&
+		in(s.day, w.Day(), s.endOfMonth) && in(s.hour, w.Hour(), false) &&
+		in(s.minute, w.Minute(), false) && in(s.second, w.Second()*usecs+w.Nanosecond()/1000, false)
 }

@@ -469,7 +469,8 @@ func word(s string) string {
 
 // normalize puts the spec in the form systemd compares and prints: two-digit
 // years completed, lists sorted without duplicates, a range's end moved back
-// onto its last repetition, every weekday the same as none.
+// onto its last repetition (a range that then holds one value is that
+// value), every weekday the same as none.
 func (s *Spec) normalize() {
 	if s.weekdays == 0x7f {
 		s.weekdays = 0
@@ -486,6 +487,9 @@ func (s *Spec) normalize() {
 			c := &(*l)[i]
 			if c.stop > c.start && c.repeat > 0 {
 				c.stop -= (c.stop - c.start) % c.repeat
+			}
+			if c.stop == c.start { // "7..7", "6..10/5": one value
+				c.stop, c.repeat = -1, 0
 			}
 		}
 		slices.SortFunc(*l, func(a, b component) int {

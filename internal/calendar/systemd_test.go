@@ -14,6 +14,7 @@ import (
 
 // row is one line of testdata/calendar/systemd-252.txt.
 type row struct {
+	file       string
 	line       int
 	zone       string // the evaluator's local zone
 	base       time.Time
@@ -22,9 +23,9 @@ type row struct {
 	elapses    []time.Time
 }
 
-func readTable(t *testing.T) []row {
+func readTable(t *testing.T, file string) []row {
 	t.Helper()
-	f, err := os.Open("../../testdata/calendar/systemd-252.txt")
+	f, err := os.Open("../../testdata/calendar/" + file)
 	require.NoError(t, err)
 	defer f.Close()
 	var rows []row
@@ -35,16 +36,16 @@ func readTable(t *testing.T) []row {
 			continue
 		}
 		f := strings.Split(line, "\t")
-		require.Len(t, f, 5, "systemd-252.txt:%d", n)
+		require.Len(t, f, 5, "%s:%d", file, n)
 		base, err := time.Parse(time.RFC3339, f[1])
-		require.NoError(t, err, "systemd-252.txt:%d", n)
-		r := row{line: n, zone: f[0], base: base, expr: f[2]}
+		require.NoError(t, err, "%s:%d", file, n)
+		r := row{file: file, line: n, zone: f[0], base: base, expr: f[2]}
 		if f[3] != "!error" {
 			r.normalized = f[3]
 			if f[4] != "never" {
 				for _, s := range strings.Fields(f[4]) {
 					at, err := time.Parse(time.RFC3339, s)
-					require.NoError(t, err, "systemd-252.txt:%d", n)
+					require.NoError(t, err, "%s:%d", file, n)
 					r.elapses = append(r.elapses, at)
 				}
 			}
@@ -67,16 +68,28 @@ var knownDifferences = map[string]string{
 // elapses (whole seconds, as systemd-analyze prints them), and that the
 // invalid ones are refused.
 func TestSystemd252Table_EveryRowMatches(t *testing.T) {
-	rows := readTable(t)
-	require.Greater(t, len(rows), 250)
-	matched := 0
+	checkTable(t, "systemd-252.txt", 280)
+}
+
+// TestSystemd252RandomTable_EveryRowMatches does the same for 400 events
+// drawn at random from the grammar (random-expressions.py), about half of
+// them invalid, with random zones and base times.
+func TestSystemd252RandomTable_EveryRowMatches(t *testing.T) {
+	checkTable(t, "random-252.txt", 400)
+}
+
+func checkTable(t *testing.T, file string, atLeast int) {
+	rows := readTable(t, file)
+	require.GreaterOrEqual(t, len(rows), atLeast)
+	matched, skipped := 0, 0
 	for _, r := range rows {
 		if why, ok := knownDifferences[r.zone+"\t"+r.expr]; ok {
-			t.Logf("systemd-252.txt:%d %q in %s: skipped, %s", r.line, r.expr, r.zone, why)
+			t.Logf("%s:%d %q in %s: skipped, %s", r.file, r.line, r.expr, r.zone, why)
+			skipped++
 			continue
 		}
 		ok := t.Run(r.zone+"/"+r.expr, func(t *testing.T) {
-			where := fmt.Sprintf("systemd-252.txt:%d", r.line)
+			where := fmt.Sprintf("%s:%d", r.file, r.line)
 			spec, err := Parse(r.expr)
 			if r.normalized == "" {
 				require.Error(t, err, where)
@@ -106,7 +119,7 @@ func TestSystemd252Table_EveryRowMatches(t *testing.T) {
 			matched++
 		}
 	}
-	t.Logf("%d rows, %d match systemd 252, %d known differences", len(rows), matched, len(knownDifferences))
+	t.Logf("%s: %d rows, %d match systemd 252, %d known differences", file, len(rows), matched, skipped)
 }
 
 func fmtTimes(ts []time.Time) string {

@@ -11,7 +11,11 @@ import (
 // FuzzParse: Parse never panics, and a parsed event's normalized form reads
 // back as the same schedule, with the same next elapses.
 func FuzzParse(f *testing.F) {
-	if fh, err := os.Open("../../testdata/calendar/expressions.txt"); err == nil {
+	for _, file := range []string{"expressions.txt", "random-expressions.txt"} {
+		fh, err := os.Open("../../testdata/calendar/" + file)
+		if err != nil {
+			f.Fatal(err)
+		}
 		sc := bufio.NewScanner(fh)
 		for sc.Scan() {
 			line := sc.Text()

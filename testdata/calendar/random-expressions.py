@@ -113,6 +113,7 @@ while len(seen) < 400:
     seen.add(e)
     print(f"TZ={rnd.choice(LOCAL)}\tBASE={base()}\t{e}")
 print("# mostly valid events, base times on DST days")
+
 while len(seen) < 700:
     e = valid_expr()
     if e in seen:
@@ -120,3 +121,15 @@ while len(seen) < 700:
     seen.add(e)
     b = f"{rnd.choice(DST_DAYS)} {rnd.randint(0, 23):02d}:{rnd.randint(0, 59):02d}:00 UTC"
     print(f"TZ={rnd.choice(LOCAL[2:] + ['Australia/Lord_Howe'])}\tBASE={b}\t{e}")
+
+print("# end of month and fractions of seconds")
+n = len(seen)
+while len(seen) < n + 300:
+    day = valid_comp(1, 7, 2) if rnd.random() < 0.5 else rnd.choice(["01", "1", "02", "03", "07/1", "07/2", "05..01", "03..01", "01..03", "28"])
+    sec = rnd.choice(["", ":00", ":*", ":0/0.5", ":1.5", ":59.999999", ":30.25/10.5", ":" + str(rnd.randint(0, 59)) + "." + str(rnd.randint(0, 9999999))])
+    e = weekdays() + valid_comp(2024, 2030, 4) + "-" + valid_comp(1, 12, 2) + "~" + day + " " + valid_comp(0, 23, 2) + ":" + valid_comp(0, 59, 2) + sec
+    e = e.strip() + rnd.choice(["", " UTC", " Europe/Berlin"])
+    if e in seen:
+        continue
+    seen.add(e)
+    print(f"TZ={rnd.choice(LOCAL)}\tBASE={base()}\t{e}")

@@ -53,3 +53,44 @@ func Perturb(bootID [16]byte) time.Duration {
 	}
 	return time.Duration((lo^hi)%60_000_000) * time.Microsecond
 }
+
+// NextWake is when the owner of timers should look again, as systemd's
+// event loop arms its clocks: on each clock the earliest elapse a and the
+// earliest elapse-plus-accuracy b of all waiting timers give Wake(a, b).
+// Every timer Due at that moment elapses then.
+func NextWake(timers []*Timer, perturb time.Duration) (real time.Time, realOK bool, mono time.Duration, monoOK bool) {
+	var ra, rb time.Time
+	var ma, mb time.Duration
+	for _, t := range timers {
+		if t.state != Waiting {
+			continue
+		}
+		if !t.nextReal.IsZero() {
+			late := t.nextReal.Add(t.cfg.Accuracy)
+			if !realOK || t.nextReal.Before(ra) {
+				ra = t.nextReal
+			}
+			if !realOK || late.Before(rb) {
+				rb = late
+			}
+			realOK = true
+		}
+		if t.hasMono {
+			late := t.nextMono + t.cfg.Accuracy
+			if !monoOK || t.nextMono < ma {
+				ma = t.nextMono
+			}
+			if !monoOK || late < mb {
+				mb = late
+			}
+			monoOK = true
+		}
+	}
+	if realOK {
+		real = Wake(ra, rb, perturb)
+	}
+	if monoOK {
+		mono = WakeMono(ma, mb, perturb)
+	}
+	return real, realOK, mono, monoOK
+}

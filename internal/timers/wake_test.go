@@ -35,3 +35,37 @@ func TestPerturb_XorsTheHalvesOfTheBootID(t *testing.T) {
 	id := machineID(t, "4f29688272c54820ad2c8985280602b3")
 	require.Equal(t, 38655714*time.Microsecond, Perturb(id))
 }
+
+// dpkg-db-backup (daily, AccuracySec=1min) and logrotate (daily,
+// AccuracySec=1h) share midnight: the window is the narrower one, both run
+// at the machine's spot in that minute.
+func TestNextWake_TimersOfOneWindowRunTogether(t *testing.T) {
+	clk := &fakeClock{real: at("2026-03-01T10:00:00Z"), mono: time.Minute}
+	env := newEnv(t, clk)
+	var timers []*Timer
+	for _, c := range []struct {
+		name     string
+		accuracy time.Duration
+	}{{"dpkg-db-backup.timer", time.Minute}, {"logrotate.timer", time.Hour}} {
+		tm, err := New(Config{Name: c.name, OnCalendar: specs(t, "daily UTC"), Accuracy: c.accuracy, RemainAfterElapse: true}, env)
+		require.NoError(t, err)
+		require.NoError(t, tm.Start(clk.now(), Unit{}))
+		timers = append(timers, tm)
+	}
+	boot, err := New(Config{Name: "b.timer", OnBoot: []time.Duration{15 * time.Minute}, RemainAfterElapse: true}, env)
+	require.NoError(t, err)
+	require.NoError(t, boot.Start(clk.now(), Unit{}))
+	timers = append(timers, boot)
+
+	real, ok, mono, monoOK := NextWake(timers, 38655714*time.Microsecond)
+	require.True(t, ok)
+	require.Equal(t, at("2026-03-02T00:00:38.655714Z"), real.UTC())
+	require.True(t, monoOK)
+	require.Equal(t, 16*time.Minute+38655714*time.Microsecond, mono, "boxinit started at 1 min; 15 min later, at the spot")
+	for _, tm := range timers[:2] {
+		require.True(t, tm.Due(Dual{Real: real, Mono: clk.mono + 14*time.Hour}), tm.Name())
+	}
+	// Logrotate alone waits until the spot in its hour-wide window's last minute.
+	real, _, _, _ = NextWake(timers[1:2], 38655714*time.Microsecond)
+	require.Equal(t, at("2026-03-02T00:59:38.655714Z"), real.UTC())
+}

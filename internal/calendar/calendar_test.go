@@ -178,6 +178,15 @@ func TestParser_ReadsZonesUnderItsRoot(t *testing.T) {
 
 	_, err = Parser{Root: root}.Parse("*-*-* 09:00 Europe/Berlin")
 	require.Error(t, err, "the host's zones are not the root's")
+
+	// A symlink inside the zone directory is followed within the root;
+	// one leading out of it is not.
+	require.NoError(t, os.Symlink("Kolkata", filepath.Join(dir, "Alias")))
+	_, err = Parser{Root: root}.Parse("*-*-* 09:00 Test/Alias")
+	require.NoError(t, err)
+	require.NoError(t, os.Symlink("/usr/share/zoneinfo/Asia/Kolkata", filepath.Join(dir, "Outside")))
+	_, err = Parser{Root: root}.Parse("*-*-* 09:00 Test/Outside")
+	require.Error(t, err, "an absolute symlink leaves the root")
 	_, err = Parser{Root: root}.Parse("*-*-* 09:00 Test/Junk")
 	require.Error(t, err, "a file that is not TZif is no zone")
 }

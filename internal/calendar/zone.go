@@ -63,9 +63,17 @@ func loadZone(root, name string) (*time.Location, error) {
 	return loc, nil
 }
 
+// readZone reads a zone file through an os.Root, so that a symlink in the
+// zone directory (Debian's US/Eastern -> ../America/New_York) is followed
+// only inside root.
 func readZone(root, name string) (*time.Location, error) {
 	path := filepath.Join(root, zoneDir, name)
-	f, err := os.Open(path)
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	f, err := r.Open(filepath.Join(zoneDir, name))
 	if err != nil {
 		return nil, err
 	}

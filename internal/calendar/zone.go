@@ -66,14 +66,19 @@ func loadZone(root, name string) (*time.Location, error) {
 // readZone reads a zone file through an os.Root, so that a symlink in the
 // zone directory (Debian's US/Eastern -> ../America/New_York) is followed
 // only inside root.
-func readZone(root, name string) (*time.Location, error) {
+func readZone(root, name string) (_ *time.Location, err error) {
 	path := filepath.Join(root, zoneDir, name)
-	r, err := os.OpenRoot(root)
-	if err != nil {
-		return nil, err
+	var f *os.File
+	if root == "/" {
+		f, err = os.Open(path) // the running system's /usr/share/zoneinfo/localtime points to /etc
+	} else {
+		var r *os.Root
+		if r, err = os.OpenRoot(root); err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		f, err = r.Open(filepath.Join(zoneDir, name))
 	}
-	defer r.Close()
-	f, err := r.Open(filepath.Join(zoneDir, name))
 	if err != nil {
 		return nil, err
 	}

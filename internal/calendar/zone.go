@@ -63,9 +63,9 @@ func loadZone(root, name string) (*time.Location, error) {
 	return loc, nil
 }
 
-// readZone reads a zone file through an os.Root, so that a symlink in the
-// zone directory (Debian's US/Eastern -> ../America/New_York) is followed
-// only inside root.
+// readZone reads a zone file. Under a root other than "/" it goes through
+// an os.Root, so that a symlink in the zone directory (Debian's US/Eastern
+// -> ../America/New_York) is followed only inside that root.
 func readZone(root, name string) (_ *time.Location, err error) {
 	path := filepath.Join(root, zoneDir, name)
 	var f *os.File

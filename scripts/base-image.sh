@@ -15,6 +15,11 @@ if [ "$engine" = podman ] && [ ! -f /etc/containers/containers.conf ]; then
 	mkdir -p /etc/containers
 	printf '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n' > /etc/containers/containers.conf
 fi
+mkdir -p "$cache"
+# Two make image at once (TAG=a and TAG=b) share the cache and the base
+# image: one builds them, the other waits, then finds them there.
+exec 9>"$cache/lock"
+flock 9
 if "$engine" image inspect "$image" >/dev/null 2>&1; then
 	exit 0
 fi
@@ -24,12 +29,12 @@ mirror=$(awk '/^URIs:/ && $2 ~ /debian\/?$/ {print $2; exit}' /etc/apt/sources.l
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
 if [ ! -x "$cache/rootfs/usr/sbin/sshd" ]; then
 	echo "base-image: debootstrap bookworm from $mirror into $cache/rootfs (about a minute)"
-	rm -rf "$cache/rootfs"
-	mkdir -p "$cache"
+	rm -rf "$cache/rootfs" "$cache/rootfs.new"
 	debootstrap --variant=minbase --include=openssh-server,sudo,git,ca-certificates,procps,bash \
 		--keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
-		bookworm "$cache/rootfs" "$mirror" > "$cache/debootstrap.log" 2>&1 ||
+		bookworm "$cache/rootfs.new" "$mirror" > "$cache/debootstrap.log" 2>&1 ||
 		{ tail -20 "$cache/debootstrap.log"; exit 1; }
+	mv "$cache/rootfs.new" "$cache/rootfs"
 fi
 echo "base-image: $engine import $image"
 tar -C "$cache/rootfs" -c . | "$engine" import \

@@ -8,7 +8,7 @@ engine=$(ENGINE=${ENGINE:-} "$(dirname "$0")/engine.sh")
 name=boxinit-demo
 image=localhost/boxinit-debian:${BOXINIT_TAG:-dev}
 port=${PORT:-2222}
-dir=/tmp/boxinit-demo
+dir=${DEMO_DIR:-/tmp/boxinit-demo}
 mkdir -p "$dir"
 [ -f "$dir/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C demo -f "$dir/id_ed25519"
 cat > "$dir/rc.env" <<ENV

@@ -266,8 +266,11 @@ func TestMinimalImage_MakesTheAccountWithoutShadowToolsOrBash(t *testing.T) {
 func TestKubernetesExample_BecomesReadyUnprivilegedAndSSHDAnswers(t *testing.T) {
 	requireImage(t)
 	requireKubePlay(t)
-	manifest, err := filepath.Abs("../images/k8s/boxinit.yaml")
+	example, err := os.ReadFile("../images/k8s/boxinit.yaml")
 	require.NoError(t, err)
+	require.Contains(t, string(example), "image: localhost/boxinit-debian:dev")
+	manifest := filepath.Join(t.TempDir(), "boxinit.yaml") // with the image make image TAG= built
+	require.NoError(t, os.WriteFile(manifest, []byte(strings.ReplaceAll(string(example), "localhost/boxinit-debian:dev", image)), 0o644))
 	_, _ = runEngine(t, "kube", "down", manifest)
 	_, _ = runEngine(t, "volume", "rm", "-f", "boxinit-home", "boxinit-config") // a fresh claim
 	out, err := runEngine(t, "kube", "play", manifest)

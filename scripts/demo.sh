@@ -5,7 +5,7 @@
 # it. ENGINE is podman or docker (engine.sh picks one when it is unset).
 set -euo pipefail
 engine=$(ENGINE=${ENGINE:-} "$(dirname "$0")/engine.sh")
-name=boxinit-demo
+name=${DEMO_NAME:-boxinit-demo}
 image=localhost/boxinit-debian:${BOXINIT_TAG:-dev}
 port=${PORT:-2222}
 dir=${DEMO_DIR:-/tmp/boxinit-demo}

@@ -48,14 +48,16 @@ type initProc struct {
 
 // startInit runs boxinit with args as PID 1 of a fresh PID namespace: its
 // kill(-1) at shutdown reaches only the namespace. When the test ends,
-// SIGKILL to it ends the whole namespace.
+// SIGKILL to it ends the whole namespace. As in a container, /proc is the
+// namespace's own: unshare(1) mounts it in a private mount namespace, then
+// execs boxinit (same pid).
 func startInit(t *testing.T, args ...string) *initProc {
 	t.Helper()
 	testutil.RequireRoot(t)
 	// The machine's own crontabs are not the test's business: --cron= unless
 	// the test names its own.
 	args = append([]string{"--ready-file=" + filepath.Join(t.TempDir(), "ready"), "--cron=", "--socket="}, args...)
-	p := &initProc{t: t, cmd: exec.Command(boxinitBin, args...), done: make(chan struct{})}
+	p := &initProc{t: t, cmd: exec.Command("unshare", append([]string{"--mount-proc", boxinitBin}, args...)...), done: make(chan struct{})}
 	p.cmd.Stdout = &p.out
 	p.cmd.Stderr = &p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}

@@ -173,6 +173,57 @@ func TestInit_RewriteToZeroDropsTheSignal(t *testing.T) {
 	assert.Equal(t, "USR2\n", string(got), "USR1 must have been dropped")
 }
 
+func TestInit_RewriteCanForwardTheSignalsItOtherwiseKeeps(t *testing.T) {
+	for _, name := range []string{"TTIN", "TTOU", "PIPE"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := startInit(t, "--rewrite", name+":TERM", "--", trapScript(t, dir, "TERM"))
+			waitFile(t, dir+"/ready", 10*time.Second)
+			p.signal(unix.SignalNum("SIG" + name))
+			code, _ := p.wait(10 * time.Second)
+			assert.Equal(t, 7, code, "the TERM trap's exit code")
+			got, err := os.ReadFile(dir + "/got")
+			require.NoError(t, err)
+			assert.Equal(t, "TERM\n", string(got))
+		})
+	}
+}
+
+func TestInit_HUPAndINTIgnoredAtStartStayIgnoredInTheMainCommand(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := t.TempDir()
+	// As `nohup boxinit` (HUP) or `boxinit … &` in a script (INT) start it.
+	cmd := exec.Command("sh", "-c", `trap '' HUP INT; exec unshare --mount-proc "$0" "$@"`, boxinitBin,
+		"--cron=", "--socket=", "--ready-file="+dir+"/ready", "--", "sh", "-c", "grep SigIgn /proc/self/status > "+dir+"/ign")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	b, err := os.ReadFile(dir + "/ign")
+	require.NoError(t, err)
+	mask, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(string(b), "SigIgn:")), 16, 64)
+	require.NoError(t, err)
+	assert.NotZero(t, mask&(1<<(uint(unix.SIGHUP)-1)), "SIGHUP ignored in the main command: %s", b)
+	assert.NotZero(t, mask&(1<<(uint(unix.SIGINT)-1)), "SIGINT ignored in the main command: %s", b)
+	assert.Zero(t, mask&(1<<(uint(unix.SIGTERM)-1)), "SIGTERM was not ignored and is not: %s", b)
+}
+
+func TestInit_RunsTheMainCommandWhereItWasStartedAndHoldsOnlySlashItself(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := t.TempDir()
+	cmd := exec.Command("unshare", "--mount-proc", boxinitBin, "--cron=", "--socket=", "--ready-file="+filepath.Join(dir, "ready"),
+		"--", "sh", "-c", "pwd > pwd; readlink /proc/1/cwd > init-cwd")
+	cmd.Dir = dir // the image's WORKDIR
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	pwd, err := os.ReadFile(filepath.Join(dir, "pwd"))
+	require.NoError(t, err)
+	assert.Equal(t, dir+"\n", string(pwd))
+	initCwd, err := os.ReadFile(filepath.Join(dir, "init-cwd"))
+	require.NoError(t, err)
+	assert.Equal(t, "/\n", string(initCwd))
+}
+
 func TestInit_GivesAnInteractiveShellTheTerminalSoJobControlWorks(t *testing.T) {
 	testutil.RequireRoot(t)
 	if _, err := exec.LookPath("script"); err != nil {
@@ -229,6 +280,44 @@ func TestInit_LeftoverProcessesGetSIGTERMFirstAndSIGKILLOnlyAfterTheGracePeriod(
 	// After SIGTERM the daemon went on for most of the grace period (one
 	// line per 50 ms) before the SIGKILL.
 	assert.Greater(t, len(lines)-termAt, 10, "the daemon was killed long before the grace period ended")
+}
+
+func TestInit_AMainCommandIgnoringSIGTERMDoesNotEatItsSiblingsCleanupTime(t *testing.T) {
+	dir := t.TempDir()
+	const grace = 2 * time.Second
+	// A daemon (own session) needs 0.5 s to clean up after SIGTERM; the main
+	// command ignores SIGTERM and is only ended by the SIGKILL.
+	daemon := script(t, dir, "daemon.sh", "trap 'echo TERM >> "+dir+"/daemon; sleep 0.5; echo CLEAN >> "+dir+"/daemon; exit 0' TERM\n"+
+		"touch "+dir+"/daemon-ready\nwhile :; do sleep 0.05; done\n")
+	p := startInit(t, "--grace-period="+grace.String(), "--",
+		"sh", "-c", "setsid "+daemon+" & trap '' TERM; while [ ! -e "+dir+"/daemon-ready ]; do sleep 0.01; done; touch "+dir+"/ready; while :; do sleep 0.1; done")
+	waitFile(t, dir+"/ready", 10*time.Second)
+	sent := time.Now()
+	p.signal(syscall.SIGTERM)
+	eventually(t, grace, "the daemon got SIGTERM and cleaned up within the grace period", func() bool {
+		b, _ := os.ReadFile(dir + "/daemon")
+		return string(b) == "TERM\nCLEAN\n"
+	})
+	code, _ := p.wait(10 * time.Second)
+	assert.Equal(t, 137, code, "the main command ignored SIGTERM: SIGKILL at the end of the grace period")
+	assert.GreaterOrEqual(t, p.exited.Sub(sent), grace)
+}
+
+func TestInit_RewriteTERMToQUITSendsTheMainCommandOnlyQUIT(t *testing.T) {
+	dir := t.TempDir()
+	// The main command takes 0.3 s for its graceful stop on QUIT; a SIGTERM
+	// meanwhile would turn it into a fast one.
+	main := script(t, dir, "main.sh", "trap 'echo TERM >> "+dir+"/got' TERM\n"+
+		"trap 'echo QUIT >> "+dir+"/got; sleep 0.3; exit 7' QUIT\n"+
+		"touch "+dir+"/ready\nwhile :; do sleep 1 & wait $!; done\n")
+	p := startInit(t, "--rewrite", "TERM:QUIT", "--", main)
+	waitFile(t, dir+"/ready", 10*time.Second)
+	p.signal(syscall.SIGTERM)
+	code, _ := p.wait(10 * time.Second)
+	assert.Equal(t, 7, code)
+	got, err := os.ReadFile(dir + "/got")
+	require.NoError(t, err)
+	assert.Equal(t, "QUIT\n", string(got))
 }
 
 func TestInit_StopsAtOnceWhenLeftoverProcessesObeySIGTERM(t *testing.T) {

@@ -75,6 +75,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -161,6 +162,16 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		return exitUsage
 	}
 
+	workdir := ""
+	if mode == "init" {
+		// An init holds no directory but /: the main command alone starts
+		// where boxinit was started (the image's WORKDIR).
+		if workdir, err = leaveWorkdir(cfg); err != nil {
+			cfg.log.Error("cannot change to /", "err", err)
+			return exitFailed
+		}
+	}
+
 	bootCfg, err := boot.Load(cfg.boot, os.Environ())
 	if err != nil {
 		var ce *boot.ConfigError
@@ -193,16 +204,18 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	var scheduler *cron.Scheduler
 	view := newStatusView(r)
 	if cfg.socket != "" && mode == "init" {
-		defer os.Remove(cfg.socket) // no stale socket after a clean exit
-		go func() {
-			if err := status.Serve(context.Background(), cfg.socket, view.snapshot, cfg.log); err != nil {
-				cfg.log.Error("no control socket: boxinit status will not answer", "err", err)
-			}
-		}()
+		// Before boot starts a child: Listen sets the umask for its bind.
+		if l, err := status.Listen(cfg.socket); err != nil {
+			cfg.log.Error("no control socket: boxinit status will not answer", "err", err)
+		} else {
+			defer os.Remove(cfg.socket) // no stale socket after a clean exit
+			go status.Serve(context.Background(), l, view.snapshot, cfg.log)
+		}
 	}
 	opts := reaper.Options{
 		Command:     cfg.command,
 		Env:         bootCfg.Env,
+		Dir:         workdir,
 		GracePeriod: cfg.gracePeriod,
 		ForwardTo:   cfg.forwardTo,
 		Rewrite:     cfg.rewrite,
@@ -313,6 +326,22 @@ variable is unset, but BOXINIT_CRON= and BOXINIT_SOCKET= disable cron and the so
 		fmt.Fprintf(w, "  %-23s %s\n", v.name, v.help)
 	}
 	fmt.Fprint(w, "\nAlso read: TZ (cron's zone where a crontab sets no CRON_TZ), PATH (finds the main command).\n")
+}
+
+// leaveWorkdir makes --root and --socket absolute (the other paths are
+// inside the root), changes to / and
+// returns the directory boxinit was started in ("" when it has none).
+func leaveWorkdir(cfg *config) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		wd = "" // deleted or unreachable: the main command starts in / too
+	}
+	for _, p := range []*string{&cfg.boot.Root, &cfg.socket} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(wd, *p)
+		}
+	}
+	return wd, unix.Chdir("/")
 }
 
 // flagsFromEnv sets every flag not given on the command line from its

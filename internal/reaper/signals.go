@@ -32,13 +32,19 @@ type Signals struct {
 // SIGTTIN and SIGTTOU are caught and dropped rather than set to SIG_IGN: an
 // ignored signal stays ignored across exec, a caught one is reset to the
 // default, so the main command starts with the dispositions it expects.
+//
+// SIGHUP and SIGINT that boxinit was started with ignored (nohup; a
+// background job of a script) stay ignored, as tini keeps them: boxinit
+// neither acts on them nor forwards them, and every child inherits the
+// SIG_IGN. For other signals the Go runtime installs its handler before
+// any of boxinit's code runs, so an inherited SIG_IGN is not known.
 func Catch() *Signals {
 	s := &Signals{
 		chld:  make(chan os.Signal, 1),
 		other: make(chan os.Signal, 64),
 		all:   make(chan struct{}),
 	}
-	signal.Notify(s.other, unix.SIGTERM, unix.SIGINT, unix.SIGQUIT)
+	signal.Notify(s.other, keepIgnored(unix.SIGTERM, unix.SIGINT, unix.SIGQUIT)...)
 	signal.Notify(s.chld, unix.SIGCHLD)
 	go func() {
 		defer close(s.all)
@@ -52,9 +58,21 @@ func Catch() *Signals {
 				}
 			}
 		}
-		signal.Notify(s.other, rest...)
+		signal.Notify(s.other, keepIgnored(rest...)...)
 	}()
 	return s
+}
+
+// keepIgnored leaves out the signals that were ignored when boxinit started
+// (only SIGHUP and SIGINT are ever reported so: see Catch).
+func keepIgnored(sigs ...os.Signal) []os.Signal {
+	out := sigs[:0:0]
+	for _, sig := range sigs {
+		if !signal.Ignored(sig) {
+			out = append(out, sig)
+		}
+	}
+	return out
 }
 
 // isShutdownSignal reports whether receiving sig starts the shutdown sequence.
@@ -62,8 +80,11 @@ func isShutdownSignal(sig syscall.Signal) bool {
 	return sig == unix.SIGTERM || sig == unix.SIGINT || sig == unix.SIGQUIT
 }
 
-// neverForwarded reports whether sig concerns boxinit itself: job-control
-// stops from the terminal and the SIGPIPE of its own writes.
+// neverForwarded reports whether sig concerns boxinit itself, unless
+// --rewrite names it: SIGCHLD (a child of boxinit's ended), SIGURG (the Go
+// runtime's preemption; it never reaches boxinit's code), SIGTTIN and SIGTTOU
+// (the terminal stopping boxinit's own reads and writes) and SIGPIPE (a
+// write of boxinit's to a closed pipe).
 func neverForwarded(sig syscall.Signal) bool {
 	switch sig {
 	case unix.SIGCHLD, unix.SIGURG, unix.SIGTTIN, unix.SIGTTOU, unix.SIGPIPE:
@@ -114,8 +135,11 @@ func ParseRewrite(pairs []string) (Rewrite, error) {
 		if err != nil {
 			return nil, fmt.Errorf("rewrite %q: %w", p, err)
 		}
-		if f == 0 || f == unix.SIGKILL || f == unix.SIGSTOP || f == unix.SIGCHLD {
+		switch f {
+		case 0, unix.SIGKILL, unix.SIGSTOP, unix.SIGCHLD:
 			return nil, fmt.Errorf("rewrite %q: %s cannot be rewritten", p, SignalName(f))
+		case unix.SIGURG:
+			return nil, fmt.Errorf("rewrite %q: SIGURG is the Go runtime's own signal and never reaches boxinit", p)
 		}
 		t, err := ParseSignal(to)
 		if err != nil {

@@ -54,6 +54,7 @@ func TestParseRewrite_ErrorsNameThePairToFix(t *testing.T) {
 		"KILL:TERM": `rewrite "KILL:TERM": SIGKILL cannot be rewritten`,
 		"CHLD:TERM": `rewrite "CHLD:TERM": SIGCHLD cannot be rewritten`,
 		"0:TERM":    `rewrite "0:TERM": 0 cannot be rewritten`,
+		"URG:TERM":  `rewrite "URG:TERM": SIGURG is the Go runtime's own signal and never reaches boxinit`,
 	} {
 		_, err := ParseRewrite([]string{in})
 		require.Error(t, err, in)

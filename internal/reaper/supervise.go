@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -39,6 +40,7 @@ const killWait = 2 * time.Second
 type Options struct {
 	Command     []string // main command; empty: idle until SIGTERM/SIGINT/SIGQUIT
 	Env         []string // nil: boxinit's own environment
+	Dir         string   // working directory of the main command; empty: boxinit's
 	GracePeriod time.Duration
 	ForwardTo   ForwardMode
 	Rewrite     Rewrite
@@ -113,6 +115,7 @@ func (r *Reaper) startMain(o Options) (*Proc, error) {
 	return r.Start(&Cmd{
 		Args:   o.Command,
 		Env:    o.Env,
+		Dir:    o.Dir,
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
@@ -123,7 +126,7 @@ func (r *Reaper) startMain(o Options) (*Proc, error) {
 // forward sends sig, after rewriting, to the main command. It returns false
 // when the rewrite drops the signal: a dropped signal has no other effect.
 func (r *Reaper) forward(main *Proc, sig syscall.Signal, o Options) bool {
-	if neverForwarded(sig) {
+	if _, named := o.Rewrite[sig]; !named && neverForwarded(sig) {
 		return false
 	}
 	to, ok := o.Rewrite.apply(sig)
@@ -149,9 +152,12 @@ func (r *Reaper) forward(main *Proc, sig syscall.Signal, o Options) bool {
 	return true
 }
 
-// shutdown is the stop sequence: OnStop; wait for the main command (which
-// has had the signal) until the grace period ends; SIGTERM every remaining
-// process and wait for the rest of the period; SIGKILL what is left.
+// shutdown is the stop sequence, as systemd and s6 do it: OnStop; SIGTERM
+// to every process at once (the main command has had the stop signal, as
+// received or rewritten, and is left out so that a graceful SIGQUIT is not
+// turned into a fast SIGTERM); wait until nothing is left or the grace
+// period ends; SIGKILL what is left. A main command that ignores SIGTERM
+// does not eat its siblings' time to clean up.
 func (r *Reaper) shutdown(main *Proc, o Options, why string) {
 	start := time.Now()
 	deadline := start.Add(o.GracePeriod)
@@ -159,18 +165,27 @@ func (r *Reaper) shutdown(main *Proc, o Options, why string) {
 	if o.OnStop != nil {
 		o.OnStop()
 	}
-	if main != nil && !r.waitUntil(main.Done(), deadline, main, o) {
-		r.log.Warn("main command still running after the grace period", "pid", main.Pid)
-	}
-	if n := r.signalAll(unix.SIGTERM); n != 0 {
-		r.log.Info("sent SIGTERM to the remaining processes", "count", n)
+	if n := r.signalOthers(unix.SIGTERM, main, o.ForwardTo); n != 0 {
+		r.log.Info("sent SIGTERM to the other processes", "count", n)
 	}
 	if !r.waitChildless(deadline, main, o) {
+		if main != nil && !isDone(main) {
+			r.log.Warn("main command still running after the grace period", "pid", main.Pid)
+		}
 		n := r.signalAll(unix.SIGKILL)
 		r.log.Warn("grace period over: sent SIGKILL", "count", n, "grace_period", o.GracePeriod)
 		r.waitChildless(time.Now().Add(killWait), main, o)
 	}
 	r.log.Info("stopped", "duration", time.Since(start).Round(time.Millisecond), "orphans_reaped", r.Orphans())
+}
+
+func isDone(p *Proc) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 // waitChildless waits until boxinit has no child left, reaping meanwhile.
@@ -214,22 +229,62 @@ func (r *Reaper) signalAll(sig syscall.Signal) int {
 		}
 		return -1
 	}
-	return r.signalDescendants(sig)
+	return r.signalEach(sig, func(int) bool { return true })
 }
 
-// signalDescendants walks the tree until it finds no process it has not
-// signalled yet, so that a child forked during the walk is not missed.
-func (r *Reaper) signalDescendants(sig syscall.Signal) int {
+// signalOthers sends sig to every process but the main command (its process
+// group, or its process with --forward-to=process) while it runs.
+func (r *Reaper) signalOthers(sig syscall.Signal, main *Proc, mode ForwardMode) int {
+	if main == nil || isDone(main) || (r.isInit && !procIsOurs()) {
+		return r.signalAll(sig) // without our own /proc, kill(-1) is all there is
+	}
+	return r.signalEach(sig, func(pid int) bool {
+		if mode == ForwardProcess {
+			return pid != main.Pid
+		}
+		pgid, err := unix.Getpgid(pid)
+		return err != nil || pgid != main.Pid
+	})
+}
+
+// procIsOurs reports whether /proc shows boxinit's PID namespace (a
+// container's does; `unshare --pid` without --mount-proc keeps the host's).
+func procIsOurs() bool {
+	st, err := procfs.ReadStat("/proc", os.Getpid())
+	if err != nil {
+		return false
+	}
+	self, err := os.Readlink("/proc/self")
+	return err == nil && self == strconv.Itoa(st.PID)
+}
+
+// signalEach signals the processes that pick accepts: as PID 1 every other
+// process of the namespace (also those that joined it with `kubectl
+// exec`), else boxinit's descendants. It walks /proc until it finds no
+// process it has not signalled yet, so that a child forked during the walk
+// is not missed.
+func (r *Reaper) signalEach(sig syscall.Signal, pick func(pid int) bool) int {
+	self := os.Getpid()
 	sent := map[int]bool{}
 	for round := 0; round < 5; round++ {
 		procs, err := procfs.List("/proc")
 		if err != nil {
-			r.log.Error("cannot list descendants", "err", err)
+			r.log.Error("cannot list processes", "err", err)
 			break
 		}
+		var pids []int
+		if r.isInit {
+			for _, p := range procs {
+				if p.PID != self {
+					pids = append(pids, p.PID)
+				}
+			}
+		} else {
+			pids = procfs.Descendants(procs, self)
+		}
 		fresh := 0
-		for _, pid := range procfs.Descendants(procs, os.Getpid()) {
-			if sent[pid] {
+		for _, pid := range pids {
+			if sent[pid] || !pick(pid) {
 				continue
 			}
 			sent[pid] = true

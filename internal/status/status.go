@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -64,68 +65,129 @@ type Cron struct {
 }
 
 const (
-	maxClients  = 8
-	maxRequest  = 1024
-	connTimeout = 2 * time.Second
+	maxConns   = 64 // open connections; an idle one makes room for a new one
+	maxRequest = 1024
 )
 
-// Serve answers requests on a Unix socket at path (mode 0600, its
-// directory created, a stale socket replaced) until ctx ends. snapshot
-// builds the document for each request. A slow or hostile client cannot
-// block PID 1: every connection has a deadline, requests are small, and at
-// most a few are served at once (more wait in the listen queue).
-func Serve(ctx context.Context, path string, snapshot func() Document, log *slog.Logger) error {
+// connTimeout bounds a connection's life (a variable for the tests).
+var connTimeout = 2 * time.Second
+
+// Listen creates the control socket at path with mode 0600 from the start
+// (its directory created, a stale socket replaced), so that no client can
+// connect while its mode is wider. It sets the process umask for the
+// bind(2): call it before boxinit starts any child or other goroutine that
+// creates files.
+func Listen(path string) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("control socket %s: %w", path, err)
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
 		_ = os.Remove(path) // stale, from a previous run
 	}
-	// Created with umask 022 the socket has no write bit for others, and
-	// connecting needs it: no window in which a non-root client gets in.
+	old := syscall.Umask(0o177)
 	l, err := net.Listen("unix", path)
+	syscall.Umask(old)
 	if err != nil {
-		return fmt.Errorf("control socket %s: %w", path, err)
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		l.Close()
-		return fmt.Errorf("control socket %s: %w", path, err)
-	}
+	return l, nil
+}
+
+// Serve answers requests on l until ctx ends, then closes l and removes
+// its socket. snapshot builds the document for each request. A slow or
+// hostile client cannot block PID 1 or starve a readiness probe: every
+// connection has a deadline, requests are small, and when maxConns are
+// open the one that has waited longest without sending its request is
+// closed to make room.
+func Serve(ctx context.Context, l net.Listener, snapshot func() Document, log *slog.Logger) {
 	go func() {
 		<-ctx.Done()
 		l.Close()
 	}()
-	slots := make(chan struct{}, maxClients)
+	var open clients
 	for {
 		conn, err := l.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
-				_ = os.Remove(path)
-				return nil
+				if a, ok := l.Addr().(*net.UnixAddr); ok {
+					_ = os.Remove(a.Name)
+				}
+				return
 			}
 			log.Warn("control socket accept failed", "err", err)
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		slots <- struct{}{}
+		c := open.admit(conn)
 		go func() {
-			defer func() { <-slots }()
-			serveConn(conn, snapshot, log)
+			defer open.release(c)
+			serveConn(c, &open, snapshot, log)
 		}()
 	}
+}
+
+// clients are the open connections of Serve.
+type clients struct {
+	mu   sync.Mutex
+	open map[*client]struct{}
+}
+
+type client struct {
+	net.Conn
+	accepted time.Time
+	waiting  bool // its request has not been read yet
+}
+
+// admit counts conn in, closing the longest-waiting idle connection when
+// maxConns are open.
+func (cs *clients) admit(conn net.Conn) *client {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.open == nil {
+		cs.open = map[*client]struct{}{}
+	}
+	if len(cs.open) >= maxConns {
+		var oldest *client
+		for c := range cs.open {
+			if c.waiting && (oldest == nil || c.accepted.Before(oldest.accepted)) {
+				oldest = c
+			}
+		}
+		if oldest != nil {
+			delete(cs.open, oldest)
+			oldest.Close()
+		}
+	}
+	c := &client{Conn: conn, accepted: time.Now(), waiting: true}
+	cs.open[c] = struct{}{}
+	return c
+}
+
+// answering marks c as past its request: it is not closed for room.
+func (cs *clients) answering(c *client) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	c.waiting = false
+}
+
+func (cs *clients) release(c *client) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	delete(cs.open, c)
+	c.Close()
 }
 
 type request struct {
 	Verb string `json:"verb"`
 }
 
-func serveConn(conn net.Conn, snapshot func() Document, log *slog.Logger) {
-	defer conn.Close()
+func serveConn(conn *client, open *clients, snapshot func() Document, log *slog.Logger) {
 	_ = conn.SetDeadline(time.Now().Add(connTimeout))
 	line, err := bufio.NewReader(io.LimitReader(conn, maxRequest)).ReadString('\n')
 	if err != nil {
-		return // too slow, too big or gone
+		return // too slow, too big, gone, or closed to make room
 	}
+	open.answering(conn)
 	var req request
 	if err := json.Unmarshal([]byte(line), &req); err != nil || req.Verb != "status" {
 		_ = json.NewEncoder(conn).Encode(map[string]any{"version": Version, "error": fmt.Sprintf("unknown request %q: want {\"verb\":\"status\"}", strings.TrimSpace(line))})

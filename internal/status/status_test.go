@@ -62,15 +62,28 @@ func TestRender_FitsAnEightyColumnTerminal(t *testing.T) {
 
 func serve(t *testing.T, snapshot func() Document) string {
 	path := filepath.Join(t.TempDir(), "run", "boxinit.sock")
+	l, err := Listen(path)
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = Serve(ctx, path, snapshot, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		Serve(ctx, l, snapshot, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	require.Eventually(t, func() bool { _, err := os.Stat(path); return err == nil }, 5*time.Second, 5*time.Millisecond)
 	return path
+}
+
+func TestListen_TheSocketIsRootsOnlyFromTheMomentItExists(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		path := filepath.Join(t.TempDir(), "boxinit.sock")
+		l, err := Listen(path)
+		require.NoError(t, err)
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+		l.Close()
+	}
 }
 
 func TestServeAndQuery_RoundTripTheDocument(t *testing.T) {
@@ -87,17 +100,39 @@ func TestServeAndQuery_RoundTripTheDocument(t *testing.T) {
 	assert.True(t, want.ReadySince.Equal(got.ReadySince))
 }
 
-func TestServe_AHungClientDoesNotStallTheOthers(t *testing.T) {
+func TestServe_AReadinessProbeIsAnsweredWhile1000IdleClientsHoldConnections(t *testing.T) {
 	path := serve(t, func() Document { return sample() })
-	for i := 0; i < maxClients+2; i++ { // more silent clients than slots
+	for i := 0; i < 1000; i++ {
 		c, err := net.Dial("unix", path)
 		require.NoError(t, err)
 		defer c.Close()
 	}
-	start := time.Now()
+	_, err := Query(path, 5*time.Second)
+	require.NoError(t, err, "the probe waited behind idle clients")
+}
+
+func TestServe_KeepsAtMost64ConnectionsByClosingTheLongestIdle(t *testing.T) {
+	old := connTimeout
+	connTimeout = time.Minute // only the room rule closes a connection here
+	t.Cleanup(func() { connTimeout = old })
+	path := serve(t, func() Document { return sample() })
+	var idle []net.Conn
+	for i := 0; i < maxConns+100; i++ {
+		c, err := net.Dial("unix", path)
+		require.NoError(t, err)
+		defer c.Close()
+		idle = append(idle, c)
+	}
 	_, err := Query(path, 5*time.Second)
 	require.NoError(t, err)
-	assert.Less(t, time.Since(start), 4*time.Second, "silent clients are cut off after their deadline")
+
+	_ = idle[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = idle[0].Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF, "the longest idle client was closed to make room")
+	last := idle[len(idle)-1]
+	_ = last.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	_, err = last.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded, "the newest idle client is still open")
 }
 
 func TestServe_RejectsOversizedAndUnknownRequests(t *testing.T) {
@@ -127,10 +162,13 @@ func TestServe_ReplacesAStaleSocket(t *testing.T) {
 	l.Close() // a socket file nobody listens on, as after a crash
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	l, err = Listen(path)
+	require.NoError(t, err)
 	go func() {
-		_ = Serve(ctx, path, func() Document { return sample() }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		Serve(ctx, l, func() Document { return sample() }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}()
-	require.Eventually(t, func() bool { _, err := Query(path, time.Second); return err == nil }, 5*time.Second, 10*time.Millisecond)
+	_, err = Query(path, 5*time.Second)
+	require.NoError(t, err)
 }
 
 func TestQuery_SaysWhyNothingAnswers(t *testing.T) {

@@ -209,3 +209,29 @@ func readFile(t *testing.T, path string) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// make deps with docker as the engine installs no podman; with podman (or
+// neither installed) it does. A stand-in dpkg-query records what deps.sh
+// asks about and says everything is installed, so nothing is installed.
+func TestDepsScript_InstallsPodmanOnlyWhenItIsTheEngine(t *testing.T) {
+	for _, tc := range []struct {
+		env        string
+		wantPodman bool
+	}{{"docker", false}, {"podman", true}} {
+		bin, _ := fakeEngine(t, "go")
+		log := filepath.Join(t.TempDir(), "asked")
+		require.NoError(t, os.WriteFile(filepath.Join(bin, "dpkg-query"), []byte("#!/bin/sh\necho \"$3\" >> "+log+"\necho 'install ok installed'\n"), 0o755))
+		if p, err := exec.LookPath("grep"); err == nil {
+			require.NoError(t, os.Symlink(p, filepath.Join(bin, "grep")))
+		}
+		cmd := exec.Command("bash", "../scripts/deps.sh", "demo")
+		cmd.Env = []string{"PATH=" + bin, "ENGINE=" + tc.env}
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		asked := strings.Fields(readFile(t, log))
+		assert.Contains(t, asked, "debootstrap", "ENGINE=%s", tc.env)
+		assert.Contains(t, asked, "openssh-client", "ENGINE=%s", tc.env)
+		assert.Equal(t, tc.wantPodman, slices.Contains(asked, "podman"), "ENGINE=%s: %v", tc.env, asked)
+		assert.NotContains(t, asked, "tini", "demo: only what make demo needs")
+	}
+}

@@ -7,11 +7,20 @@ ARCHES   := amd64 arm64
 BIN      := bin
 TAG      ?= dev
 export BOXINIT_TAG := $(TAG)
+# The container engine of make image, make demo and the e2e tests: podman when
+# it is installed, else docker (ENGINE=docker or ENGINE=podman to choose).
+ifeq ($(origin ENGINE),undefined)
+ENGINE := $(shell ./scripts/engine.sh)
+endif
+ifeq ($(filter podman docker,$(ENGINE)),)
+$(error ENGINE=$(ENGINE): want podman or docker)
+endif
+export ENGINE
 
-.PHONY: help build image demo demo-pid1 test e2e bench fuzz lint deps clean
+.PHONY: help build image demo demo-pid1 test e2e bench fuzz lint deps deps-demo clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## static binaries bin/boxinit-linux-{amd64,arm64} and bin/boxinit (this machine's)
 	@mkdir -p $(BIN)
@@ -21,26 +30,27 @@ build: ## static binaries bin/boxinit-linux-{amd64,arm64} and bin/boxinit (this 
 	done
 	@cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) $(BIN)/boxinit
 
-image: build ## container images (podman): localhost/boxinit-debian:$(TAG), localhost/boxinit-minimal:$(TAG) (TAG=dev)
+image: build ## images localhost/boxinit-debian:$(TAG), localhost/boxinit-minimal:$(TAG) (TAG=dev) with $(ENGINE)
 	./scripts/base-image.sh
 	cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) images/debian/boxinit
-	podman build -q --build-arg BASE=localhost/boxinit-base:bookworm -t localhost/boxinit-debian:$(TAG) images/debian
+	$(ENGINE) build -q --build-arg BASE=localhost/boxinit-base:bookworm -t localhost/boxinit-debian:$(TAG) images/debian
 	rm -f images/debian/boxinit
 	./scripts/minimal-rootfs.sh images/minimal/rootfs
 	cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) images/minimal/boxinit
-	podman build -q -t localhost/boxinit-minimal:$(TAG) images/minimal
+	$(ENGINE) build -q -t localhost/boxinit-minimal:$(TAG) images/minimal
 	rm -rf images/minimal/boxinit images/minimal/rootfs
 
-demo: image ## build the Debian image and run it: boots, shows boxinit status and how to ssh in
+demo: deps-demo ## install what it needs, build the Debian image, run it: boxinit status and how to ssh in
+	@$(MAKE) --no-print-directory image
 	./scripts/demo.sh
 
 demo-pid1: build ## without containers: boxinit as PID 1 of a new PID namespace (root)
 	unshare --pid --fork --mount-proc $(BIN)/boxinit --cron= --socket= --ready-file=/tmp/boxinit-demo.ready --grace-period=3s -- scripts/demo-main.sh; \
 	echo "boxinit exited with $$?"
 
-test: deps ## the whole test suite; builds the image for the e2e tests when podman is there (root)
-	@if command -v podman >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory image; \
-	else echo "test: no podman or not root: the e2e tests will skip"; fi
+test: deps ## the whole test suite; builds the images for the e2e tests when $(ENGINE) is there (root)
+	@if command -v $(ENGINE) >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory image; \
+	else echo "test: no $(ENGINE) or not root: the e2e tests will skip"; fi
 	$(GO) test -count=1 ./...
 
 e2e: image ## only the end-to-end tests against the image
@@ -68,6 +78,9 @@ lint: ## gofmt, go vet, staticcheck, helm lint
 
 deps: ## install what the tests need on Debian/Ubuntu (as root)
 	./scripts/deps.sh
+
+deps-demo: ## install only what make demo needs (as root)
+	./scripts/deps.sh demo
 
 clean: ## remove build output
 	rm -rf $(BIN)

@@ -1,7 +1,10 @@
-// Package e2e runs the Debian image (make image) with podman, as a user
-// would: rc.env like the old chart's ConfigMap, ssh from outside, podman
-// stop and start. It skips when podman or the image is missing; `make
-// test` builds the image first when podman is installed.
+// Package e2e runs the Debian image (make image) with podman or docker
+// (engine_test.go picks one as make does: ENGINE, else podman when it is
+// installed, else docker), as a user would: rc.env like the old chart's
+// ConfigMap, ssh from outside, stop and start. It skips when the engine or
+// the image is missing; `make test` builds the image first when the engine
+// is installed. The Kubernetes tests need podman kube play: under docker
+// they skip.
 package e2e
 
 import (
@@ -31,18 +34,12 @@ func requireImage(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("requires root")
 	}
-	if _, err := exec.LookPath("podman"); err != nil {
-		t.Skip("requires podman (make deps)")
+	if _, err := exec.LookPath(engine); err != nil {
+		t.Skipf("requires %s (make deps)", engine)
 	}
-	if err := exec.Command("podman", "image", "exists", image).Run(); err != nil {
-		t.Skipf("requires the image %s (make image)", image)
+	if !imageExists(image) {
+		t.Skipf("requires the image %s (make image ENGINE=%s)", image, engine)
 	}
-}
-
-func podman(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	out, err := exec.Command("podman", args...).CombinedOutput()
-	return string(out), err
 }
 
 func freePort(t *testing.T) int {
@@ -53,22 +50,22 @@ func freePort(t *testing.T) int {
 }
 
 // container starts the image with rc.env mounted and sshd on port; extra
-// are more podman run options.
+// are more `run` options.
 func container(t *testing.T, rcEnv string, port int, extra ...string) string {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rc.env"), []byte(rcEnv), 0o644))
 	name := fmt.Sprintf("boxinit-e2e-%d", port)
-	_, _ = podman(t, "rm", "-f", name)
+	_, _ = runEngine(t, "rm", "-f", name)
 	args := append([]string{"run", "-d", "--name", name, "--network", "host",
 		"-v", filepath.Join(dir, "rc.env") + ":/etc/rc.env:ro"}, extra...)
-	out, err := podman(t, append(args, image, "/usr/sbin/sshd", "-D", "-e", "-p", fmt.Sprint(port))...)
+	out, err := runEngine(t, append(args, image, "/usr/sbin/sshd", "-D", "-e", "-p", fmt.Sprint(port))...)
 	require.NoError(t, err, out)
 	t.Cleanup(func() {
 		if t.Failed() {
-			logs, _ := podman(t, "logs", name)
+			logs, _ := runEngine(t, "logs", name)
 			t.Logf("container log:\n%s", logs)
 		}
-		_, _ = podman(t, "rm", "-f", "-t", "0", name)
+		_, _ = runEngine(t, "rm", "-f", "-t", "0", name)
 	})
 	return name
 }
@@ -76,7 +73,7 @@ func container(t *testing.T, rcEnv string, port int, extra ...string) string {
 func waitReady(t *testing.T, name string) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if _, err := podman(t, "exec", name, "boxinit", "status", "--ready"); err == nil {
+		if _, err := runEngine(t, "exec", name, "boxinit", "status", "--ready"); err == nil {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -124,7 +121,7 @@ func TestImage_BootsLogsInStopsAndRestartsWithoutDuplicates(t *testing.T) {
 		"-e", "BOXINIT_GITHUB_URL="+keys.URL, "-v", filepath.Join(cronDir, "whoami")+":/etc/cron.d/whoami:ro")
 	waitReady(t, name)
 
-	status, err := podman(t, "exec", name, "boxinit", "status")
+	status, err := runEngine(t, "exec", name, "boxinit", "status")
 	require.NoError(t, err, status)
 	assert.Contains(t, status, "state: ready since")
 	assert.Contains(t, status, "sshd       changed")
@@ -138,39 +135,39 @@ func TestImage_BootsLogsInStopsAndRestartsWithoutDuplicates(t *testing.T) {
 	require.NoError(t, err, "login with the gh: key: %s", out)
 	assert.Contains(t, out, "IMPORTED-OK")
 	require.Eventually(t, func() bool {
-		who, err := podman(t, "exec", name, "cat", "/tmp/cron-user")
+		who, err := runEngine(t, "exec", name, "cat", "/tmp/cron-user")
 		return err == nil && strings.TrimSpace(who) == "human"
 	}, 10*time.Second, 200*time.Millisecond, "the cron.d job ran as its user")
 
 	// 200 orphaned background processes leave no zombie.
-	_, err = podman(t, "exec", name, "sh", "-c", "for i in $(seq 200); do (sleep 0.2 &); done")
+	_, err = runEngine(t, "exec", name, "sh", "-c", "for i in $(seq 200); do (sleep 0.2 &); done")
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		ps, err := podman(t, "exec", name, "ps", "-eo", "stat=")
+		ps, err := runEngine(t, "exec", name, "ps", "-eo", "stat=")
 		return err == nil && !strings.Contains(ps, "Z") && strings.Count(ps, "\n") < 20
 	}, 15*time.Second, 200*time.Millisecond, "orphans reaped")
 
-	_, err = podman(t, "exec", name, "sh", "-c", "echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl by-hand' >> /home/human/.ssh/authorized_keys")
+	_, err = runEngine(t, "exec", name, "sh", "-c", "echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl by-hand' >> /home/human/.ssh/authorized_keys")
 	require.NoError(t, err)
-	keysBefore, _ := podman(t, "exec", name, "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub")
+	keysBefore, _ := runEngine(t, "exec", name, "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub")
 
 	start := time.Now()
-	out, err = podman(t, "stop", "-t", "20", name)
+	out, err = runEngine(t, "stop", "-t", "20", name)
 	require.NoError(t, err, out)
 	assert.Less(t, time.Since(start), 10*time.Second, "well within the grace period")
-	code, _ := podman(t, "inspect", name, "--format", "{{.State.ExitCode}}")
+	code, _ := runEngine(t, "inspect", name, "--format", "{{.State.ExitCode}}")
 	assert.Equal(t, "0", strings.TrimSpace(code), "sshd's status on SIGTERM")
-	_, err = podman(t, "cp", name+":/ready", filepath.Join(t.TempDir(), "ready"))
+	_, err = runEngine(t, "cp", name+":/ready", filepath.Join(t.TempDir(), "ready"))
 	assert.Error(t, err, "/ready is gone after the stop")
 
 	served.Store("") // the key was removed upstream
-	out, err = podman(t, "start", name)
+	out, err = runEngine(t, "start", name)
 	require.NoError(t, err, out)
 	waitReady(t, name)
-	counts, err := podman(t, "exec", name, "sh", "-c",
+	counts, err := runEngine(t, "exec", name, "sh", "-c",
 		"grep -c '^human:' /etc/passwd; grep -c '^human:' /etc/group; grep -c 'boxinit DEFAULT_KEY' /home/human/.ssh/authorized_keys; grep -c '127.0.1.1' /etc/hosts; grep -c 'gh:alice' /home/human/.ssh/authorized_keys; grep -c by-hand /home/human/.ssh/authorized_keys")
 	assert.Equal(t, "1\n1\n1\n1\n0\n1\n", counts, "passwd, group, literal key, hosts: once each; the removed gh: key gone; the hand-added one kept")
-	keysAfter, _ := podman(t, "exec", name, "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub")
+	keysAfter, _ := runEngine(t, "exec", name, "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub")
 	assert.Equal(t, keysBefore, keysAfter, "host keys survive a restart")
 }
 
@@ -203,7 +200,7 @@ CUSTOMIZE_CMD="id -un > /tmp/in-clone; git rev-parse --is-inside-work-tree >> /t
 CUSTOMIZE_COMMAND="pwd > /tmp/command" 
 `, port, "-v", repo+":/srv/repo:ro", "-v", rcUser+":/etc/rc.user:ro")
 	waitReady(t, name)
-	out, err := podman(t, "exec", name, "sh", "-c", "cat /tmp/in-clone /tmp/command /tmp/rc-user")
+	out, err := runEngine(t, "exec", name, "sh", "-c", "cat /tmp/in-clone /tmp/command /tmp/rc-user")
 	require.NoError(t, err, out)
 	assert.Equal(t, "human\ntrue\n/home/human\nrc.user as human in /home/human\n", out)
 }
@@ -218,7 +215,7 @@ func TestImage_SetsTheHostnameOnlyWithCAPSYSADMIN(t *testing.T) {
 		{[]string{"--cap-add", "SYS_ADMIN"}, "box-1"},
 	} {
 		args := append([]string{"run", "--rm", "--network", "none", "-e", "SET_HOSTNAME=box-1"}, tc.caps...)
-		out, err := podman(t, append(args, image, "sh", "-c", "echo HOST=$(hostname); boxinit status 2>/dev/null | grep hostname")...)
+		out, err := runEngine(t, append(args, image, "sh", "-c", "echo HOST=$(hostname); boxinit status 2>/dev/null | grep hostname")...)
 		require.NoError(t, err, out)
 		if tc.want == "warning" {
 			assert.NotContains(t, out, "HOST=box-1", "without CAP_SYS_ADMIN the kernel hostname stays")
@@ -234,7 +231,7 @@ func TestImage_ABadRcEnvExits78QuicklyNamingTheVariable(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rc.env"), []byte("DEFAULT_USER=\"Bad User\"\n"), 0o644))
 	start := time.Now()
-	out, err := podman(t, "run", "--rm", "-v", filepath.Join(dir, "rc.env")+":/etc/rc.env:ro", image)
+	out, err := runEngine(t, "run", "--rm", "-v", filepath.Join(dir, "rc.env")+":/etc/rc.env:ro", image)
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee, out)
 	assert.Equal(t, 78, ee.ExitCode())
@@ -248,10 +245,10 @@ func TestImage_ABadRcEnvExits78QuicklyNamingTheVariable(t *testing.T) {
 func TestMinimalImage_MakesTheAccountWithoutShadowToolsOrBash(t *testing.T) {
 	requireImage(t)
 	minimal := "localhost/boxinit-minimal:" + tag
-	if err := exec.Command("podman", "image", "exists", minimal).Run(); err != nil {
-		t.Skipf("requires the image %s (make image)", minimal)
+	if !imageExists(minimal) {
+		t.Skipf("requires the image %s (make image ENGINE=%s)", minimal, engine)
 	}
-	out, err := podman(t, "run", "--rm", "--network", "none", "-e", "DEFAULT_USER=human", "-e", "CUSTOMIZE_COMMAND=id -u > /tmp/uid",
+	out, err := runEngine(t, "run", "--rm", "--network", "none", "-e", "DEFAULT_USER=human", "-e", "CUSTOMIZE_COMMAND=id -u > /tmp/uid",
 		minimal, "sh", "-c", "echo UID=$(cat /tmp/uid); grep human /etc/passwd /etc/group; ls /etc/shadow 2>&1; ls -ld /home/human")
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "UID=1000")
@@ -265,34 +262,38 @@ func TestMinimalImage_MakesTheAccountWithoutShadowToolsOrBash(t *testing.T) {
 // The Kubernetes example runs under podman kube play: unprivileged, rc.env
 // from the ConfigMap, /home on the claim; the pod becomes ready and sshd
 // answers. (podman does not run readiness probes: the test asks boxinit
-// status --ready itself, as the probe would.)
+// status --ready itself, as the probe would.) Skipped under docker.
 func TestKubernetesExample_BecomesReadyUnprivilegedAndSSHDAnswers(t *testing.T) {
 	requireImage(t)
-	manifest, err := filepath.Abs("../images/k8s/boxinit.yaml")
+	requireKubePlay(t)
+	example, err := os.ReadFile("../images/k8s/boxinit.yaml")
 	require.NoError(t, err)
-	_, _ = podman(t, "kube", "down", manifest)
-	_, _ = podman(t, "volume", "rm", "-f", "boxinit-home", "boxinit-config") // a fresh claim
-	out, err := podman(t, "kube", "play", manifest)
+	require.Contains(t, string(example), "image: localhost/boxinit-debian:dev")
+	manifest := filepath.Join(t.TempDir(), "boxinit.yaml") // with the image make image TAG= built
+	require.NoError(t, os.WriteFile(manifest, []byte(strings.ReplaceAll(string(example), "localhost/boxinit-debian:dev", image)), 0o644))
+	_, _ = runEngine(t, "kube", "down", manifest)
+	_, _ = runEngine(t, "volume", "rm", "-f", "boxinit-home", "boxinit-config") // a fresh claim
+	out, err := runEngine(t, "kube", "play", manifest)
 	require.NoError(t, err, out)
 	t.Cleanup(func() {
-		_, _ = podman(t, "kube", "down", manifest)
-		_, _ = podman(t, "volume", "rm", "-f", "boxinit-home", "boxinit-config")
+		_, _ = runEngine(t, "kube", "down", manifest)
+		_, _ = runEngine(t, "volume", "rm", "-f", "boxinit-home", "boxinit-config")
 	})
 	const name = "boxinit-login-login"
 	waitReady(t, name)
-	priv, _ := podman(t, "inspect", name, "--format", "{{.HostConfig.Privileged}} {{.EffectiveCaps}}")
+	priv, _ := runEngine(t, "inspect", name, "--format", "{{.HostConfig.Privileged}} {{.EffectiveCaps}}")
 	assert.True(t, strings.HasPrefix(priv, "false"), priv)
 	assert.NotContains(t, priv, "CAP_SYS_ADMIN")
-	motd, err := podman(t, "exec", name, "cat", "/home/human/motd")
+	motd, err := runEngine(t, "exec", name, "cat", "/home/human/motd")
 	require.NoError(t, err, motd)
 	assert.Equal(t, "welcome\n", motd, "rc.env came from the ConfigMap")
-	bin, err := podman(t, "exec", name, "stat", "-c", "%U", "/home/human/bin")
+	bin, err := runEngine(t, "exec", name, "stat", "-c", "%U", "/home/human/bin")
 	require.NoError(t, err, bin)
 	assert.Equal(t, "human\n", bin, "rc.user from the ConfigMap ran as the user")
-	st, err := podman(t, "exec", name, "boxinit", "status", "--json")
+	st, err := runEngine(t, "exec", name, "boxinit", "status", "--json")
 	require.NoError(t, err, st)
 	assert.Contains(t, st, `"job": "/etc/boxinit-config/crontab:2"`, "the ConfigMap's crontab is loaded")
-	banner, err := podman(t, "exec", name, "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/2022; head -c 7 <&3")
+	banner, err := runEngine(t, "exec", name, "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/2022; head -c 7 <&3")
 	require.NoError(t, err, banner)
 	assert.Equal(t, "SSH-2.0", banner)
 }

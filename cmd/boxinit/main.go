@@ -7,40 +7,62 @@
 //	boxinit [flags] [--] [COMMAND [ARG...]]   boot, then run COMMAND (or idle) as init
 //	boxinit boot  [flags]                     run the boot sequence once and exit
 //	boxinit check [flags]                     validate the configuration; change nothing
-//	boxinit status [--json] [--ready]         ask the running init over its control socket
+//	boxinit status [--json] [--ready] [--socket PATH]   ask the running init over its control socket
 //	boxinit version                           print the version
 //
 // Flags, each also read from BOXINIT_<NAME> (upper case, '-' → '_') of the
-// container environment; the flag wins:
+// container environment; the flag wins. An empty variable counts as unset,
+// except BOXINIT_CRON= and BOXINIT_SOCKET=, which disable cron and the
+// socket as --cron= and --socket= do:
 //
-//	--root           root of the file system boot edits (/)
-//	--env-file       rc.env applied over the environment (/etc/rc.env)
-//	--user-script    run as the admin user after CUSTOMIZE_* (/etc/rc.user)
-//	--hooks-dir      executables run as root after the user is created (/etc/boxinit.d)
-//	--ready-file     touched when boot finished, removed at shutdown (/ready)
-//	--github-url     gh:NAME fetches <url>/NAME.keys (https://github.com)
-//	--launchpad-url  lp:NAME fetches <url>/~NAME/+sshkeys (https://launchpad.net)
+//	--root             root of the file system boot edits (/)
+//	--env-file         rc.env applied over the environment (/etc/rc.env)
+//	--user-script      run as the admin user after CUSTOMIZE_* (/etc/rc.user)
+//	--hooks-dir        executables run as root after the user is created (/etc/boxinit.d)
+//	--ready-file       touched when boot finished, removed at shutdown (/ready)
+//	--github-url       gh:NAME fetches <url>/NAME.keys (https://github.com)
+//	--launchpad-url    lp:NAME fetches <url>/~NAME/+sshkeys (https://launchpad.net)
 //	--command-timeout  how long one hook or customization command may run (10m; 0: no limit)
-//	--private-env    variables kept out of every child's environment
-//	                 (CUSTOMIZE_REPO,CUSTOMIZE_REPO_COMMAND,CUSTOMIZE_CMD,CUSTOMIZE_COMMAND)
-//	--grace-period   time between SIGTERM and SIGKILL at shutdown (10s)
-//	--forward-to     group: signal the main command's process group (default);
-//	                 process: the main process only
-//	--rewrite        FROM:TO, repeatable: forward FROM as TO; TO=0 drops FROM
-//	--cron           crontab files/directories, comma separated (/etc/crontab,/etc/cron.d); empty disables cron
-//	--cron-spool     user crontab directories, file USER runs as USER
-//	                 (/var/spool/cron/crontabs,/var/spool/cron,/etc/crontabs); empty: none
-//	--cron-overlap   skip (default): no new run while the previous one goes on; allow
-//	--socket         control socket for boxinit status (/run/boxinit.sock); empty: none
-//	--log-format     text or json (log/slog to stderr)
-//	--log-level      debug, info, warn or error
+//	--private-env      variables kept out of every child's environment
+//	                   (CUSTOMIZE_REPO,CUSTOMIZE_REPO_COMMAND,CUSTOMIZE_CMD,CUSTOMIZE_COMMAND)
+//	--grace-period     time between SIGTERM and SIGKILL at shutdown (10s)
+//	--forward-to       group: signal the main command's process group (default);
+//	                   process: the main process only
+//	--rewrite          FROM:TO, repeatable: forward FROM as TO; TO=0 drops FROM
+//	--cron             crontab files/directories, comma separated (/etc/crontab,/etc/cron.d); empty disables cron
+//	--cron-spool       user crontab directories, file USER runs as USER
+//	                   (/var/spool/cron/crontabs,/var/spool/cron,/etc/crontabs); empty: none
+//	--cron-overlap     skip (default): no new run while the previous one goes on; allow
+//	--socket           control socket for boxinit status (/run/boxinit.sock); empty: none
+//	--log-format       text or json (log/slog to stderr)
+//	--log-level        debug, info, warn or error
 //
-// Variables, from the environment with rc.env on top (see internal/boot):
-// SET_HOSTNAME, DEFAULT_USER, DEFAULT_USER_ID, DEFAULT_USER_SHELL,
-// DEFAULT_USER_GROUPS, DEFAULT_USER_SUDO, DEFAULT_KEY, DEFAULT_KEY_IMPORT
-// (old name DEFAULT_KEYS), CUSTOMIZE_REPO, CUSTOMIZE_REPO_COMMAND (old name
-// CUSTOMIZE_CMD), CUSTOMIZE_COMMAND, SSH_HOST_PRINCIPALS,
-// SSH_HOST_CERT_ANY_NAME.
+// Variables, from the environment with rc.env on top (see internal/boot); an
+// empty value counts as unset:
+//
+//	SET_HOSTNAME            host name: /etc/hostname, a 127.0.1.1 line in /etc/hosts, sethostname(2) where permitted
+//	SSH_HOST_PRINCIPALS     more names (space or comma separated) the sshd host certificates are valid for
+//	SSH_HOST_CERT_ANY_NAME  yes: host certificates without principals, valid for any name (as the old chart's)
+//	DEFAULT_USER            the admin user's name; unset: no user
+//	DEFAULT_USER_ID         its uid and its group's gid (unset: its own, else the first free from 1000)
+//	DEFAULT_USER_SHELL      its login shell (/bin/bash, else /bin/sh)
+//	DEFAULT_USER_GROUPS     its extra groups, comma separated (adm)
+//	DEFAULT_USER_SUDO       its rule in /etc/sudoers.d (ALL=(ALL) NOPASSWD:ALL); none: no rule
+//	DEFAULT_KEY             literal authorized_keys line(s)
+//	DEFAULT_KEY_IMPORT      keys to import: gh:NAME lp:NAME ...
+//	DEFAULT_KEYS            old name of DEFAULT_KEY_IMPORT
+//	CUSTOMIZE_REPO          git URL cloned as the user at boot
+//	CUSTOMIZE_REPO_COMMAND  run with bash -c in that clone, as the user
+//	CUSTOMIZE_CMD           old name of CUSTOMIZE_REPO_COMMAND
+//	CUSTOMIZE_COMMAND       run with bash -c in the user's home, as the user
+//
+// Also read: TZ (the zone of cron jobs whose crontab sets no CRON_TZ) and
+// PATH (where the main command is looked up).
+//
+// Files: --env-file, --user-script, --hooks-dir, --ready-file, the --cron
+// crontabs, and under --root /etc/passwd, /etc/group, /etc/shadow,
+// /etc/gshadow, /etc/login.defs, /etc/sudoers.d, /etc/hostname, /etc/hosts,
+// /etc/ssh (host keys, /etc/ssh/ca/ca_key), /home.
 //
 // Exit codes: the main command's (128+N if it died of signal N), 126/127
 // when it is not executable / not found, 0 after a clean stop without a
@@ -83,6 +105,32 @@ func main() {
 	sigs := reaper.CatchOn(sigearly.Stop, sigearly.Child)
 	os.Exit(run(os.Args[1:], sigs, os.Stderr))
 }
+
+// variables are the settings boxinit reads from the environment with
+// rc.env on top (internal/boot), as --help lists them. A test checks that
+// every name the code reads is here and in the package doc.
+var variables = []struct{ name, help string }{
+	{"SET_HOSTNAME", "host name: /etc/hostname, a 127.0.1.1 line in /etc/hosts, sethostname(2) where permitted"},
+	{"SSH_HOST_PRINCIPALS", "more names (space or comma separated) the sshd host certificates are valid for"},
+	{"SSH_HOST_CERT_ANY_NAME", "yes: host certificates without principals, valid for any name (as the old chart's)"},
+	{"DEFAULT_USER", "the admin user's name; unset: no user"},
+	{"DEFAULT_USER_ID", "its uid and its group's gid (unset: its own, else the first free from 1000)"},
+	{"DEFAULT_USER_SHELL", "its login shell (/bin/bash, else /bin/sh)"},
+	{"DEFAULT_USER_GROUPS", "its extra groups, comma separated (adm)"},
+	{"DEFAULT_USER_SUDO", "its rule in /etc/sudoers.d (ALL=(ALL) NOPASSWD:ALL); none: no rule"},
+	{"DEFAULT_KEY", "literal authorized_keys line(s)"},
+	{"DEFAULT_KEY_IMPORT", "keys to import: gh:NAME lp:NAME ..."},
+	{"DEFAULT_KEYS", "old name of DEFAULT_KEY_IMPORT"},
+	{"CUSTOMIZE_REPO", "git URL cloned as the user at boot"},
+	{"CUSTOMIZE_REPO_COMMAND", "run with bash -c in that clone, as the user"},
+	{"CUSTOMIZE_CMD", "old name of CUSTOMIZE_REPO_COMMAND"},
+	{"CUSTOMIZE_COMMAND", "run with bash -c in the user's home, as the user"},
+}
+
+// emptyDisables are the flags whose BOXINIT_ variable, set to the empty
+// string, means the flag given empty (--cron=, --socket=): off. For every
+// other flag an empty variable counts as unset, as in rc.env.
+var emptyDisables = map[string]bool{"cron": true, "socket": true}
 
 type config struct {
 	mode        string // "init", "boot" or "check"
@@ -222,10 +270,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 	fs := pflag.NewFlagSet("boxinit", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.SetInterspersed(false) // everything after the command is the command's
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: boxinit [flags] [--] [COMMAND [ARG...]]\n       boxinit boot [flags]\n       boxinit check [flags]\n       boxinit status [--json] [--ready] [--socket PATH]\n       boxinit version\n\nFlags (also BOXINIT_<FLAG>):")
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { usage(stderr, fs) }
 	cfg := &config{mode: mode}
 	cfg.boot.Register(fs)
 	grace := fs.Duration("grace-period", 10*time.Second, "time the processes get between SIGTERM and SIGKILL at shutdown")
@@ -280,6 +325,24 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 	return cfg, nil
 }
 
+func usage(w io.Writer, fs *pflag.FlagSet) {
+	fmt.Fprint(w, `Usage: boxinit [flags] [--] [COMMAND [ARG...]]   boot, then run COMMAND (or idle) as init
+       boxinit boot [flags]                       run the boot sequence once and exit
+       boxinit check [flags]                      validate the configuration; change nothing
+       boxinit status [--json] [--ready] [--socket PATH]
+       boxinit version
+
+Flags, each also BOXINIT_<FLAG> (BOXINIT_GRACE_PERIOD=30s; the flag wins; an empty
+variable is unset, but BOXINIT_CRON= and BOXINIT_SOCKET= disable cron and the socket):
+`)
+	fs.PrintDefaults()
+	fmt.Fprint(w, "\nVariables, from the environment with --env-file on top (an empty value is unset):\n")
+	for _, v := range variables {
+		fmt.Fprintf(w, "  %-23s %s\n", v.name, v.help)
+	}
+	fmt.Fprint(w, "\nAlso read: TZ (cron's zone where a crontab sets no CRON_TZ), PATH (finds the main command).\n")
+}
+
 // leaveWorkdir makes --root and --socket absolute (the other paths are
 // inside the root), changes to / and
 // returns the directory boxinit was started in ("" when it has none).
@@ -306,10 +369,12 @@ func flagsFromEnv(fs *pflag.FlagSet, lookup func(string) (string, bool)) error {
 		}
 		name := "BOXINIT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		v, ok := lookup(name)
-		if !ok || v == "" {
+		if !ok || v == "" && !emptyDisables[f.Name] {
 			return
 		}
-		if sv, isSlice := f.Value.(pflag.SliceValue); isSlice {
+		if sv, isSlice := f.Value.(pflag.SliceValue); isSlice && v == "" {
+			err = sv.Replace(nil)
+		} else if isSlice {
 			err = sv.Replace(strings.Split(v, ","))
 		} else {
 			err = f.Value.Set(v)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/boxinit/boxinit/internal/boot"
 	"github.com/boxinit/boxinit/internal/reaper"
 )
 
@@ -53,4 +54,52 @@ func TestRun_BadCommandLineExits2WithAMessageNamingTheFlag(t *testing.T) {
 			assert.Contains(t, stderr.String(), tc.msg)
 		})
 	}
+}
+
+// A pod's env: can only set a variable, not unset a flag: BOXINIT_CRON=
+// and BOXINIT_SOCKET= turn cron and the socket off as --cron= and
+// --socket= do. Any other empty BOXINIT_ variable counts as unset.
+func TestFlags_EmptyBOXINIT_CRONAndBOXINIT_SOCKETDisableThemAsTheEmptyFlagsDo(t *testing.T) {
+	cfg, err := parseFlags("init", nil, &bytes.Buffer{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"/etc/crontab", "/etc/cron.d"}, cfg.cron, "the defaults, for comparison")
+	require.Equal(t, "/run/boxinit.sock", cfg.socket)
+
+	t.Setenv("BOXINIT_CRON", "")
+	t.Setenv("BOXINIT_SOCKET", "")
+	t.Setenv("BOXINIT_GRACE_PERIOD", "")
+	t.Setenv("BOXINIT_PRIVATE_ENV", "")
+	fromEnv, err := parseFlags("init", nil, &bytes.Buffer{})
+	require.NoError(t, err)
+	fromFlags, err := parseFlags("init", []string{"--cron=", "--socket="}, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Empty(t, fromEnv.cron, "no cron")
+	assert.Empty(t, fromEnv.socket, "no socket")
+	assert.Equal(t, fromFlags.cron, fromEnv.cron)
+	assert.Equal(t, fromFlags.socket, fromEnv.socket)
+	assert.Equal(t, 10*time.Second, fromEnv.gracePeriod, "an empty BOXINIT_GRACE_PERIOD is unset")
+	assert.Equal(t, boot.DefaultPrivateEnv, fromEnv.boot.PrivateEnv, "an empty BOXINIT_PRIVATE_ENV keeps the default: nothing private leaks")
+
+	t.Setenv("BOXINIT_CRON", "/etc/cron.d/a,/etc/cron.d/b")
+	t.Setenv("BOXINIT_SOCKET", "/run/other.sock")
+	set, err := parseFlags("init", nil, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/etc/cron.d/a", "/etc/cron.d/b"}, set.cron)
+	assert.Equal(t, "/run/other.sock", set.socket)
+	flagWins, err := parseFlags("init", []string{"--cron=/x", "--socket=/y"}, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/x"}, flagWins.cron)
+	assert.Equal(t, "/y", flagWins.socket)
+}
+
+// boxinit status in a pod whose env has BOXINIT_SOCKET= says why there is
+// no answer instead of dialing the default socket.
+func TestStatus_EmptyBOXINIT_SOCKETSaysThereIsNoSocket(t *testing.T) {
+	t.Setenv("BOXINIT_SOCKET", "")
+	var stdout, stderr bytes.Buffer
+	assert.Equal(t, 1, runStatus(nil, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "no control socket: BOXINIT_SOCKET is empty")
+	stderr.Reset()
+	assert.Equal(t, 3, runStatus([]string{"--ready"}, &stdout, &stderr), "a probe: no boxinit answers")
+	assert.Empty(t, stderr.String())
 }

@@ -107,12 +107,18 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	if v, ok := os.LookupEnv("BOXINIT_SOCKET"); ok && v != "" && !fs.Changed("socket") {
-		*socket = v
+	if v, ok := os.LookupEnv("BOXINIT_SOCKET"); ok && !fs.Changed("socket") {
+		*socket = v // empty: the init runs without a socket, as it was told
 	}
 	unreachable := 1
 	if *ready {
 		unreachable = 3
+	}
+	if *socket == "" {
+		if !*ready {
+			fmt.Fprintln(stderr, "boxinit status: no control socket: BOXINIT_SOCKET is empty, so boxinit runs without one")
+		}
+		return unreachable
 	}
 	d, err := status.Query(*socket, 3*time.Second)
 	if err != nil {

@@ -2,6 +2,7 @@ package units
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -142,7 +143,9 @@ func ParseFile(r io.Reader, file string) ([]Assignment, []Diag, error) {
 		}
 		out = append(out, Assignment{Section: section, Key: k, Value: strings.Trim(v, " \t"), File: file, Line: start})
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, nil, fmt.Errorf("%s:%d: line longer than %d bytes", file, n+1, maxLine)
+	} else if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", file, err)
 	}
 	if inCont {

@@ -47,7 +47,7 @@ type Unit struct {
 // Install is the [Install] section: what `systemctl enable` links.
 type Install struct {
 	WantedBy, RequiredBy, UpheldBy, Alias, Also []string
-	DefaultInstance                              string
+	DefaultInstance                             string
 }
 
 // Service is the [Service] section with the execution and kill settings of

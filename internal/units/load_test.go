@@ -177,7 +177,7 @@ func TestLoad_MasksAreDevNullLinksOrEmptyFiles(t *testing.T) {
 func TestLoad_DropInsApplyByFileNameAcrossDirectoriesAndHideByName(t *testing.T) {
 	root := t.TempDir()
 	write(t, root, map[string]string{
-		"lib/systemd/system/foo-bar.service":            "[Service]\nExecStart=/bin/a\nEnvironment=A=lib\n",
+		"lib/systemd/system/foo-bar.service":             "[Service]\nExecStart=/bin/a\nEnvironment=A=lib\n",
 		"lib/systemd/system/foo-bar.service.d/10-a.conf": "[Service]\nEnvironment=B=lib10\n",
 		"lib/systemd/system/foo-bar.service.d/30-c.conf": "[Service]\nEnvironment=C=lib30\n",
 		"etc/systemd/system/foo-bar.service.d/30-c.conf": "[Service]\nEnvironment=C=etc30\n", // hides lib's

@@ -82,6 +82,38 @@ func ParseFile(r io.Reader, file string) ([]Assignment, []Diag, error) {
 		inCont  bool
 		start   int
 	)
+	handle := func(line string, start int) {
+		if line == "" {
+			return
+		}
+		if line[0] == '[' {
+			if line[len(line)-1] != ']' || len(line) < 3 {
+				diags = append(diags, Diag{file, start, Error, fmt.Sprintf("invalid section header %q: its settings are ignored", line)})
+				section, badSect = "", true
+				return
+			}
+			section, badSect = line[1:len(line)-1], false
+			return
+		}
+		if badSect {
+			return
+		}
+		if section == "" {
+			diags = append(diags, Diag{file, start, Warning, "assignment outside of a section, ignored"})
+			return
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			diags = append(diags, Diag{file, start, Warning, fmt.Sprintf("missing '=' in %q, line ignored", line)})
+			return
+		}
+		k = strings.Trim(k, whitespace)
+		if k == "" {
+			diags = append(diags, Diag{file, start, Warning, "assignment with no key, ignored"})
+			return
+		}
+		out = append(out, Assignment{Section: section, Key: k, Value: strings.Trim(v, whitespace), File: file, Line: start})
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), maxLine+1)
 	n := 0
@@ -112,48 +144,15 @@ func ParseFile(r io.Reader, file string) ([]Assignment, []Diag, error) {
 		line := strings.Trim(cont.String(), " \t\n\r")
 		cont.Reset()
 		inCont = false
-		if line == "" {
-			continue
-		}
-		if line[0] == '[' {
-			if line[len(line)-1] != ']' || len(line) < 3 {
-				diags = append(diags, Diag{file, start, Error, fmt.Sprintf("invalid section header %q: its settings are ignored", line)})
-				section, badSect = "", true
-				continue
-			}
-			section, badSect = line[1:len(line)-1], false
-			continue
-		}
-		if badSect {
-			continue
-		}
-		if section == "" {
-			diags = append(diags, Diag{file, start, Warning, "assignment outside of a section, ignored"})
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			diags = append(diags, Diag{file, start, Warning, fmt.Sprintf("missing '=' in %q, line ignored", line)})
-			continue
-		}
-		k = strings.Trim(k, " \t")
-		if k == "" {
-			diags = append(diags, Diag{file, start, Warning, "assignment with no key, ignored"})
-			continue
-		}
-		out = append(out, Assignment{Section: section, Key: k, Value: strings.Trim(v, " \t"), File: file, Line: start})
+		handle(line, start)
 	}
 	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
 		return nil, nil, fmt.Errorf("%s:%d: line longer than %d bytes", file, n+1, maxLine)
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", file, err)
 	}
-	if inCont {
-		// The file ends in a backslash: systemd parses what it has.
-		line := strings.Trim(cont.String(), " \t")
-		if k, v, ok := strings.Cut(line, "="); ok && section != "" && !badSect && line[0] != '[' {
-			out = append(out, Assignment{Section: section, Key: strings.Trim(k, " \t"), Value: strings.Trim(v, " \t"), File: file, Line: start})
-		}
+	if inCont { // the file ends in a backslash: systemd parses what it has
+		handle(strings.Trim(cont.String(), " \t\n\r"), start)
 	}
 	return out, diags, nil
 }

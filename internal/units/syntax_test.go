@@ -90,7 +90,7 @@ func FuzzParseFile(f *testing.F) {
 			return
 		}
 		for _, a := range as {
-			if a.Key == "" || a.Section == "" || strings.TrimSpace(a.Key) != a.Key {
+			if a.Key == "" || a.Section == "" || strings.Trim(a.Key, whitespace) != a.Key {
 				t.Fatalf("bad assignment %+v", a)
 			}
 			_, _ = ParseExec(a.Value)

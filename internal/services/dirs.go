@@ -1,0 +1,100 @@
+package services
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/boxinit/boxinit/internal/units"
+)
+
+// dirVars are the variables systemd sets for each directory setting.
+var dirVars = map[units.DirKind]string{
+	units.RuntimeDir: "RUNTIME_DIRECTORY", units.StateDir: "STATE_DIRECTORY", units.CacheDir: "CACHE_DIRECTORY",
+	units.LogsDir: "LOGS_DIRECTORY", units.ConfigDir: "CONFIGURATION_DIRECTORY",
+}
+
+// makeDirectories creates RuntimeDirectory= and its kin under root before
+// a start, as systemd.exec(5) says: missing parents root's 0755, the
+// directory itself with its *Mode= and owned by the service's user (the
+// configuration directory stays root's). A symlink in their place is
+// refused: the unit's user may control it. It returns the variables
+// (RUNTIME_DIRECTORY=…) to set.
+func makeDirectories(root string, s *units.Service, id identity) (map[string]string, error) {
+	vars := map[string]string{}
+	for _, kind := range []units.DirKind{units.RuntimeDir, units.StateDir, units.CacheDir, units.LogsDir, units.ConfigDir} {
+		var made []string
+		for _, d := range s.Directories[kind] {
+			p := path.Join(string(kind), d)
+			if err := makeDir(root, p, s.Mode(kind), id, kind != units.ConfigDir); err != nil {
+				return nil, fmt.Errorf("%sDirectory=%s: %w", dirSetting(kind), d, err)
+			}
+			made = append(made, p)
+		}
+		if len(made) > 0 {
+			vars[dirVars[kind]] = strings.Join(made, ":")
+		}
+	}
+	return vars, nil
+}
+
+func dirSetting(k units.DirKind) string {
+	return map[units.DirKind]string{units.RuntimeDir: "Runtime", units.StateDir: "State", units.CacheDir: "Cache",
+		units.LogsDir: "Logs", units.ConfigDir: "Configuration"}[k]
+}
+
+func makeDir(root, p string, mode uint32, id identity, chown bool) error {
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	cur := root
+	for i, part := range parts {
+		cur = filepath.Join(cur, part)
+		last := i == len(parts)-1
+		fi, err := os.Lstat(cur)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			m := uint32(0o755)
+			if last {
+				m = mode
+			}
+			if err := unix.Mkdir(cur, m); err != nil {
+				return &os.PathError{Op: "mkdir", Path: cur, Err: err}
+			}
+		case err != nil:
+			return err
+		case fi.Mode()&fs.ModeSymlink != 0 && last:
+			return fmt.Errorf("%s is a symbolic link, not a directory", cur)
+		case fi.Mode()&fs.ModeSymlink != 0:
+			// A parent that is a link (/var/run → /run) is the image's own.
+			st, err := os.Stat(cur)
+			if err != nil || !st.IsDir() {
+				return fmt.Errorf("%s: not a directory", cur)
+			}
+		case !fi.IsDir():
+			return fmt.Errorf("%s: not a directory", cur)
+		}
+	}
+	// Mkdir applied the umask and drops the setgid bit: chmod sets the mode
+	// as written (a raw mode: os.Chmod would read 02000 as another bit).
+	if err := unix.Chmod(cur, mode); err != nil {
+		return &os.PathError{Op: "chmod", Path: cur, Err: err}
+	}
+	if chown {
+		return os.Lchown(cur, id.uid, id.gid)
+	}
+	return nil
+}
+
+// removeRuntimeDirectories removes RuntimeDirectory= after a stop.
+func removeRuntimeDirectories(root string, s *units.Service) error {
+	var errs []error
+	for _, d := range s.Directories[units.RuntimeDir] {
+		errs = append(errs, os.RemoveAll(filepath.Join(root, "run", d)))
+	}
+	return errors.Join(errs...)
+}

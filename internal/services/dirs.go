@@ -3,13 +3,10 @@ package services
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/boxinit/boxinit/internal/units"
 )
@@ -47,47 +44,6 @@ func makeDirectories(root string, s *units.Service, id identity) (map[string]str
 func dirSetting(k units.DirKind) string {
 	return map[units.DirKind]string{units.RuntimeDir: "Runtime", units.StateDir: "State", units.CacheDir: "Cache",
 		units.LogsDir: "Logs", units.ConfigDir: "Configuration"}[k]
-}
-
-func makeDir(root, p string, mode uint32, id identity, chown bool) error {
-	parts := strings.Split(strings.Trim(p, "/"), "/")
-	cur := root
-	for i, part := range parts {
-		cur = filepath.Join(cur, part)
-		last := i == len(parts)-1
-		fi, err := os.Lstat(cur)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			m := uint32(0o755)
-			if last {
-				m = mode
-			}
-			if err := unix.Mkdir(cur, m); err != nil {
-				return &os.PathError{Op: "mkdir", Path: cur, Err: err}
-			}
-		case err != nil:
-			return err
-		case fi.Mode()&fs.ModeSymlink != 0 && last:
-			return fmt.Errorf("%s is a symbolic link, not a directory", cur)
-		case fi.Mode()&fs.ModeSymlink != 0:
-			// A parent that is a link (/var/run → /run) is the image's own.
-			st, err := os.Stat(cur)
-			if err != nil || !st.IsDir() {
-				return fmt.Errorf("%s: not a directory", cur)
-			}
-		case !fi.IsDir():
-			return fmt.Errorf("%s: not a directory", cur)
-		}
-	}
-	// Mkdir applied the umask and drops the setgid bit: chmod sets the mode
-	// as written (a raw mode: os.Chmod would read 02000 as another bit).
-	if err := unix.Chmod(cur, mode); err != nil {
-		return &os.PathError{Op: "chmod", Path: cur, Err: err}
-	}
-	if chown {
-		return os.Lchown(cur, id.uid, id.gid)
-	}
-	return nil
 }
 
 // removeRuntimeDirectories removes RuntimeDirectory= after a stop.

@@ -92,6 +92,9 @@ func (s *service) forked(x *execContext, p *reaper.Proc, argv []string, deadline
 			if !deadline.IsZero() && time.Now().After(deadline) {
 				return &timeoutError{what: "PIDFile=" + f}
 			}
+			if len(s.processes()) == 0 {
+				return fmt.Errorf("PIDFile=%s: not written, and no process of the unit is left", f)
+			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	} else if s.svc.GuessMainPID {

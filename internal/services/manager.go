@@ -28,6 +28,9 @@ type Options struct {
 	Facts   units.Facts // what conditions test
 	ProcDir string      // /proc
 	Self    string      // boxinit's executable, run as the exec helper
+	// Redact masks secrets (rc.env's values) in every line a service
+	// prints before it is logged or kept; nil keeps lines as they are.
+	Redact func(string) string
 }
 
 // Manager runs services.

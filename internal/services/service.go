@@ -139,6 +139,9 @@ func (s *service) logPipe() (*os.File, error) {
 		return nil, err
 	}
 	go linelog.Copy(r, func(line string) {
+		if s.m.o.Redact != nil {
+			line = s.m.o.Redact(line)
+		}
 		s.ring.add(line)
 		s.log.Info(line)
 	})
@@ -266,7 +269,12 @@ func (s *service) startFailed(x *execContext, cause error) error {
 	}
 	s.log.Warn("start failed", "err", cause)
 	s.killAll(x, s.m.now().Add(s.stopTimeout(context.Background())))
-	s.stopPost(x)
+	var ee *exitError
+	var e *Exit
+	if errors.As(cause, &ee) {
+		e = &ee.exit
+	}
+	s.stopPost(x.withResult(result, e))
 	s.fail(result)
 	return fmt.Errorf("start %s: %w", s.unit.Name, cause)
 }
@@ -351,6 +359,33 @@ func invocationID() string {
 		f.Close()
 	}
 	return fmt.Sprintf("%x", b)
+}
+
+// withResult is x with the variables systemd gives ExecStop= and
+// ExecStopPost=: SERVICE_RESULT, and EXIT_CODE/EXIT_STATUS of the main
+// process when it ended.
+func (x *execContext) withResult(result string, e *Exit) *execContext {
+	if x == nil {
+		return nil
+	}
+	y := *x
+	y.env = append([]string(nil), x.env...)
+	y.vars = cloneMap(x.vars)
+	add := func(k, v string) {
+		y.env = append(y.env, k+"="+v)
+		y.vars[k] = v
+	}
+	add("SERVICE_RESULT", result)
+	if e != nil && e.Known {
+		if e.Signal != 0 {
+			add("EXIT_CODE", "killed")
+			add("EXIT_STATUS", strings.TrimPrefix(reaper.SignalName(syscall.Signal(e.Signal)), "SIG"))
+		} else {
+			add("EXIT_CODE", "exited")
+			add("EXIT_STATUS", strconv.Itoa(e.Code))
+		}
+	}
+	return &y
 }
 
 // timeoutError is a command or a start that took too long.

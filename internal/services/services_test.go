@@ -206,7 +206,43 @@ func TestService_FailedStartPreRunsStopPostAndFails(t *testing.T) {
 	assert.Equal(t, Failed, st.ActiveState)
 	assert.Equal(t, "exit-code", st.Result)
 	assert.NoFileExists(t, filepath.Join(f.root, "main-ran"))
-	assert.FileExists(t, filepath.Join(f.root, "post"))
+	assert.Equal(t, "exit-code", readFile(t, filepath.Join(f.root, "post")), "ExecStopPost= runs, with $SERVICE_RESULT")
+}
+
+func TestService_StopPostSeesHowTheMainProcessEnded(t *testing.T) {
+	f := setup(t, map[string]string{"x.service": "[Service]\nExecStart=/bin/sh -c 'exit 5'\n" +
+		"ExecStopPost=/bin/sh -c 'echo $SERVICE_RESULT $EXIT_CODE $EXIT_STATUS \"[$MAINPID]\" > ROOT/post'\n"})
+	require.NoError(t, f.m.Start(ctx, "x.service"))
+	assert.Equal(t, "exit-code exited 5 []", readFile(t, filepath.Join(f.root, "post")))
+	assert.Equal(t, Failed, f.eventually(t, "x.service", func(st Status) bool { return st.ActiveState == Failed }, "failed").ActiveState)
+}
+
+func TestService_ForkingFailsAtOnceWhenTheDaemonDiedWithoutItsPIDFile(t *testing.T) {
+	f := setup(t, map[string]string{"d.service": "[Service]\nType=forking\nTimeoutStartSec=infinity\nPIDFile=/run/never.pid\nExecStart=/bin/sh -c 'true & exit 0'\n"})
+	err := f.m.Start(ctx, "d.service")
+	require.ErrorContains(t, err, "PIDFile=/run/never.pid: not written, and no process of the unit is left")
+}
+
+func TestService_RuntimeDirectoryIsNeverALinkAndOutputIsRedacted(t *testing.T) {
+	f := setup(t, map[string]string{
+		"l.service": "[Service]\nRuntimeDirectory=l\nExecStart=/bin/sleep 1000\n",
+		"s.service": "[Service]\nType=oneshot\nExecStart=/bin/echo the password is hunter2\n",
+	})
+	f.m.o.Redact = func(s string) string { return strings.ReplaceAll(s, "hunter2", "***") }
+	require.NoError(t, os.MkdirAll(filepath.Join(f.root, "run"), 0o755))
+	target := t.TempDir()
+	require.NoError(t, os.Chmod(target, 0o700))
+	require.NoError(t, os.Symlink(target, filepath.Join(f.root, "run/l")))
+	err := f.m.Start(ctx, "l.service")
+	require.ErrorContains(t, err, "a symbolic link, not a directory")
+	fi, err := os.Stat(target)
+	require.NoError(t, err)
+	assert.Equal(t, os.ModeDir|0o700, fi.Mode(), "the link's target was not touched")
+
+	require.NoError(t, f.m.Start(ctx, "s.service"))
+	st := f.eventually(t, "s.service", func(st Status) bool { return len(st.Log) == 1 }, "output")
+	assert.Equal(t, []string{"the password is ***"}, st.Log)
+	assert.NotContains(t, f.log.String(), "hunter2")
 }
 
 func TestService_OneshotRemainsActiveAndRunsExecStopOnStop(t *testing.T) {

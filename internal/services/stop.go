@@ -76,11 +76,16 @@ func (s *service) watch(gen int, done <-chan struct{}) {
 	if s.mainProc != nil {
 		e = exitOf(s.mainProc.Wait())
 	}
-	s.lastExit = &e
+	pid := s.mainPID
+	if !stale {
+		s.lastExit = &e
+		s.mainPID, s.mainProc, s.mainDone = 0, nil, nil // $MAINPID is unset for the stop commands
+	}
 	s.mu.Unlock()
 	if stale {
 		return
 	}
+	s.log.Info("main process exited", "pid", pid, "status", e.String())
 	s.onMainExit(gen, e)
 }
 
@@ -88,24 +93,24 @@ func (s *service) watch(gen int, done <-chan struct{}) {
 // stop commands for what is left, then a restart or the final state.
 func (s *service) onMainExit(gen int, e Exit) {
 	clean := s.successExit(e)
-	s.log.Info("main process exited", "pid", s.snapshot().MainPID, "status", e.String())
+	result := "success"
+	switch {
+	case clean:
+	case e.Known && e.Signal != 0:
+		result = "signal"
+	default:
+		result = "exit-code"
+	}
 	x, err := s.prepareStop()
 	if err == nil {
+		x = x.withResult(result, &e)
 		s.set(Deactivating, "stop")
 		s.stopCommands(context.Background(), x)
 		s.killAll(x, s.m.now().Add(s.stopTimeout(context.Background())))
 		s.stopPost(x)
 	}
 	s.mu.Lock()
-	s.mainPID, s.mainProc, s.mainDone = 0, nil, nil
-	switch {
-	case clean:
-		s.result = "success"
-	case e.Known && e.Signal != 0:
-		s.result = "signal"
-	default:
-		s.result = "exit-code"
-	}
+	s.result = result
 	s.mu.Unlock()
 	if !s.shouldRestart(e, false) {
 		if clean {
@@ -165,6 +170,7 @@ func (s *service) stop(ctx context.Context) error {
 	if err != nil {
 		x = &execContext{root: s.m.o.Root, svc: s.svc, self: s.m.o.Self, umask: int(s.svc.UMask), dir: s.m.o.Root}
 	}
+	x = x.withResult("success", nil)
 	s.set(Deactivating, "stop")
 	s.stopCommands(ctx, x)
 	clean := s.killAll(x, deadlineFor(ctx, s.svc.TimeoutStop, s.m.now()))

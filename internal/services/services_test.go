@@ -157,6 +157,7 @@ func TestService_SimpleStartsAndStopKillsTheWholeUnit(t *testing.T) {
 	require.NoError(t, f.m.Stop(ctx, "a.service"))
 	st = f.status(t, "a.service")
 	assert.Equal(t, Inactive, st.ActiveState)
+	assert.NotContains(t, f.log.String(), "final signal", "SIGTERM reached every process of the unit")
 	for _, pid := range procs {
 		assert.True(t, gone(pid), "pid %d of the unit left after stop", pid)
 	}

@@ -204,9 +204,6 @@ func (x *execContext) command(c units.ExecCommand, mainPID int) (*reaper.Cmd, er
 	for _, l := range x.svc.Limits {
 		h.limits = append(h.limits, rlimit{res: l.Resource, soft: l.Soft, hard: l.Hard})
 	}
-	if err := checkExecutable(exe); err != nil {
-		return nil, err // the helper would exit 127; say why here
-	}
 	cmd.Args = h.args(x.self)
 	return cmd, nil
 }

@@ -1,6 +1,8 @@
 package units
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -57,13 +59,18 @@ func TestParseEnvironmentFile_ReadsShellLikeAssignmentsAsSystemdDoes(t *testing.
 
 func TestParseEnvironmentFile_ReadsDebianDefaultFiles(t *testing.T) {
 	// /etc/default/ssh and /etc/default/cron as Debian 12 ships them.
-	vars, bad, err := ParseEnvironmentFile(strings.NewReader("# Default settings for openssh-server. This file is sourced by /bin/sh from\n# /etc/init.d/ssh.\n\n# Options to pass to sshd\nSSHD_OPTS=\n"))
-	require.NoError(t, err)
-	assert.Empty(t, bad)
-	assert.Equal(t, []EnvVar{{"SSHD_OPTS", ""}}, vars)
-	vars, _, err = ParseEnvironmentFile(strings.NewReader("# Extra options for cron, see cron(8)\n#\n# For example, set a higher log level to audit cron's work\n# EXTRA_OPTS=\"-L 2\"\n\n# Or, to disable all logging\n# EXTRA_OPTS=\"-L 0\"\n\nEXTRA_OPTS=\"-L 2\"\n"))
-	require.NoError(t, err)
-	assert.Equal(t, []EnvVar{{"EXTRA_OPTS", "-L 2"}}, vars)
+	for file, want := range map[string][]EnvVar{
+		"ssh":  {{"SSHD_OPTS", ""}},
+		"cron": {{"READ_ENV", "yes"}},
+	} {
+		f, err := os.Open(filepath.Join(debianRoot, "etc/default", file))
+		require.NoError(t, err)
+		vars, bad, err := ParseEnvironmentFile(f)
+		f.Close()
+		require.NoError(t, err)
+		assert.Empty(t, bad, file)
+		assert.Equal(t, want, vars, file)
+	}
 }
 
 func FuzzParseEnvironmentFile(f *testing.F) {

@@ -201,9 +201,12 @@ var ignoredKeys = words(`PrivateTmp PrivateDevices PrivateNetwork PrivateUsers P
 	CPUWeight StartupCPUWeight CPUShares StartupCPUShares CPUQuota CPUQuotaPeriodSec AllowedCPUs
 	MemoryMin MemoryLow MemoryHigh MemoryMax MemorySwapMax MemoryLimit TasksMax IOWeight
 	StartupIOWeight BlockIOWeight ManagedOOMSwap ManagedOOMMemoryPressure ManagedOOMPreference
-	OOMPolicy OOMScoreAdjust Nice IOSchedulingClass IOSchedulingPriority CPUSchedulingPolicy
-	CPUSchedulingPriority CPUSchedulingResetOnFork CPUAffinity NUMAPolicy NUMAMask
-	CoredumpFilter Personality`)
+	OOMPolicy CoredumpFilter Personality`)
+
+// notYetKeys are settings a container could honour, at least in part,
+// that boxinit does not apply yet: the unit runs without them.
+var notYetKeys = words(`Nice OOMScoreAdjust IOSchedulingClass IOSchedulingPriority CPUSchedulingPolicy
+	CPUSchedulingPriority CPUSchedulingResetOnFork CPUAffinity NUMAPolicy NUMAMask`)
 
 // labelKeys are read and have no effect on how the unit runs under boxinit.
 var labelKeys = words(`SourcePath IgnoreOnIsolate AllowIsolate CollectMode JobTimeoutSec
@@ -290,6 +293,12 @@ func (u *Unit) interpret(all []Assignment, sp *specifiers) {
 		case !known && ignoredKeys[a.Key]:
 			if !warned[a.Key] {
 				diag(a, Info, "%s= ignored: a container without privileges cannot apply it", a.Key)
+				warned[a.Key] = true
+			}
+			continue
+		case !known && notYetKeys[a.Key]:
+			if !warned[a.Key] {
+				diag(a, Info, "%s= not applied: boxinit does not support it yet", a.Key)
 				warned[a.Key] = true
 			}
 			continue

@@ -32,7 +32,7 @@ func makeDirectories(root string, s *units.Service, id identity) (map[string]str
 			if err := makeDir(root, p, s.Mode(kind), id, kind != units.ConfigDir); err != nil {
 				return nil, fmt.Errorf("%sDirectory=%s: %w", dirSetting(kind), d, err)
 			}
-			made = append(made, p)
+			made = append(made, filepath.Join(root, p)) // as the process sees it: boxinit does not chroot
 		}
 		if len(made) > 0 {
 			vars[dirVars[kind]] = strings.Join(made, ":")

@@ -1,6 +1,7 @@
 package services
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -146,8 +147,8 @@ func (h helperSpec) apply() error {
 		unix.Umask(h.umask)
 	}
 	for _, l := range h.limits {
-		if err := unix.Setrlimit(l.res, &unix.Rlimit{Cur: l.soft, Max: l.hard}); err != nil {
-			return fmt.Errorf("setrlimit %d %d:%d: %w", l.res, l.soft, l.hard, err)
+		if err := setrlimitClosest(l); err != nil {
+			return err
 		}
 	}
 	if c := h.cred; c != nil {
@@ -161,5 +162,30 @@ func (h helperSpec) apply() error {
 			return fmt.Errorf("setuid %d: %w", c.uid, err)
 		}
 	}
+	return nil
+}
+
+// setrlimitClosest sets a limit as systemd's setrlimit_closest does: when
+// raising the hard limit is not allowed (no CAP_SYS_RESOURCE, as in most
+// containers), both values are clamped to the current hard limit, and the
+// unit's log says so.
+func setrlimitClosest(l rlimit) error {
+	want := unix.Rlimit{Cur: l.soft, Max: l.hard}
+	err := unix.Setrlimit(l.res, &want)
+	if !errors.Is(err, unix.EPERM) {
+		if err != nil {
+			return fmt.Errorf("setrlimit %d %d:%d: %w", l.res, l.soft, l.hard, err)
+		}
+		return nil
+	}
+	var cur unix.Rlimit
+	if err := unix.Getrlimit(l.res, &cur); err != nil {
+		return fmt.Errorf("getrlimit %d: %w", l.res, err)
+	}
+	got := unix.Rlimit{Cur: min(want.Cur, cur.Max), Max: min(want.Max, cur.Max)}
+	if err := unix.Setrlimit(l.res, &got); err != nil {
+		return fmt.Errorf("setrlimit %d %d:%d: %w", l.res, got.Cur, got.Max, err)
+	}
+	fmt.Fprintf(os.Stderr, "boxinit: resource limit %d:%d not allowed (no CAP_SYS_RESOURCE), set %d:%d\n", want.Cur, want.Max, got.Cur, got.Max)
 	return nil
 }

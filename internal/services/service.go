@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"os"
 	"path"
@@ -306,19 +307,28 @@ func (s *service) prepare(starting bool) (*execContext, error) {
 	}
 	extra["INVOCATION_ID"] = invocationID()
 	if starting && (svc.Type == "notify" || svc.Type == "notify-reload") {
-		inRoot := path.Join("/run/boxinit/notify", s.unit.Name)
+		// A socket path holds at most 107 bytes and a unit name 255: the
+		// socket is named by a hash of the unit's name.
+		h := fnv.New32a()
+		h.Write([]byte(s.unit.Name))
+		inRoot := path.Join("/run/boxinit/notify", fmt.Sprintf("%08x", h.Sum32()))
+		s.mu.Lock()
+		if s.notify != nil { // the last start's: closing it removes the path, so first
+			s.notify.close()
+			s.notify = nil
+		}
+		s.mu.Unlock()
 		n, err := listenNotify(filepath.Join(o.Root, inRoot), inRoot)
 		if err != nil {
 			return nil, err
 		}
 		s.mu.Lock()
-		if s.notify != nil {
-			s.notify.close()
-		}
 		s.notify, s.ready = n, make(chan struct{})
 		s.mu.Unlock()
 		go s.readNotify(n, s.ready)
-		extra["NOTIFY_SOCKET"] = inRoot
+		// The services run in boxinit's own file system (no chroot): the
+		// variables carry paths as the process sees them (the same under /).
+		extra["NOTIFY_SOCKET"] = n.host
 	}
 	env, err := serviceEnv(o.Root, o.Env, svc, id, extra)
 	if err != nil {

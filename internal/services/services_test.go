@@ -46,7 +46,7 @@ func testProg(args []string) int {
 			n, _ := strconv.Atoi(code)
 			return n
 		}
-		c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: os.Getenv("NOTIFY_SOCKET_HOST"), Net: "unixgram"})
+		c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: os.Getenv("NOTIFY_SOCKET"), Net: "unixgram"})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -259,7 +259,7 @@ func TestService_OneshotRemainsActiveAndRunsExecStopOnStop(t *testing.T) {
 func TestService_NotifyIsUpAtReadyAndFailsWithoutIt(t *testing.T) {
 	exe, _ := os.Executable()
 	f := setup(t, map[string]string{
-		"n.service":     "[Service]\nType=notify\nEnvironment=NOTIFY_SOCKET_HOST=ROOT/run/boxinit/notify/n.service\nExecStart=" + exe + " " + progArg + " notify 300ms \"STATUS=warming up\" READY=1\n",
+		"n.service":     "[Service]\nType=notify\nExecStart=" + exe + " " + progArg + " notify 300ms \"STATUS=warming up\" READY=1\n",
 		"early.service": "[Service]\nType=notify\nExecStart=" + exe + " " + progArg + " notify 0s \"exit 4\"\n",
 		"slow.service":  "[Service]\nType=notify\nTimeoutStartSec=500ms\nExecStart=" + exe + " " + progArg + " notify 0s\n",
 	})
@@ -278,6 +278,16 @@ func TestService_NotifyIsUpAtReadyAndFailsWithoutIt(t *testing.T) {
 	require.Error(t, err)
 	st = f.status(t, "slow.service")
 	assert.Equal(t, "timeout", st.Result)
+}
+
+func TestService_NotifyServiceIsReadyAgainAfterARestart(t *testing.T) {
+	exe, _ := os.Executable()
+	f := setup(t, map[string]string{"n.service": "[Service]\nType=notify\nRestart=always\nTimeoutStartSec=3s\nExecStart=" + exe + " " + progArg + " notify 0s READY=1\n"})
+	require.NoError(t, f.m.Start(ctx, "n.service"))
+	first := f.status(t, "n.service").MainPID
+	require.NoError(t, unix.Kill(first, unix.SIGKILL))
+	st := f.eventually(t, "n.service", func(st Status) bool { return st.ActiveState == Active && st.MainPID != first }, "ready again")
+	assert.Equal(t, 1, st.Restarts)
 }
 
 func TestService_RestartAlwaysBringsAKilledServiceBackAfterRestartSec(t *testing.T) {
@@ -378,7 +388,7 @@ func TestService_UserDirectoriesUMaskAndLimitsApply(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(f.root, "run"), 0o755))
 	require.NoError(t, f.m.Start(ctx, "u.service"), f.log.String())
 	st := f.eventually(t, "u.service", func(st Status) bool { return len(st.Log) >= 7 }, "output")
-	assert.Equal(t, []string{"65534", "65534 4", "1234", "2345", f.root, "/run/u/sub", "600"}, st.Log,
+	assert.Equal(t, []string{"65534", "65534 4", "1234", "2345", f.root, f.root + "/run/u/sub", "600"}, st.Log,
 		"uid, groups (Group= and SupplementaryGroups=), LimitNOFILE=, the root for a missing -WorkingDirectory=, $RUNTIME_DIRECTORY, a file made with UMask=0077")
 	fi, err := os.Stat(filepath.Join(f.root, "run/u/sub"))
 	require.NoError(t, err)

@@ -100,7 +100,11 @@ func TestRealRedis_NotifyReadinessAndRestartAfterKill9(t *testing.T) {
 	stopStart := time.Now()
 	require.NoError(t, m.Stop(ctx, "redis.service"))
 	t.Logf("stop took %v", time.Since(stopStart))
-	defer func() { if t.Failed() { t.Log(buf.String()) } }()
+	defer func() {
+		if t.Failed() {
+			t.Log(buf.String())
+		}
+	}()
 	assert.NoDirExists(t, filepath.Join(root, "run/redis"), "RuntimeDirectory= is removed at stop")
 }
 

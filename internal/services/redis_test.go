@@ -62,7 +62,12 @@ func TestRealRedis_NotifyReadinessAndRestartAfterKill9(t *testing.T) {
 	buf := &testutil.SyncBuffer{}
 	m := New(Options{Root: root, Env: []string{"PATH=/usr/bin:/bin"}, Log: slog.New(slog.NewTextHandler(io.MultiWriter(buf), nil)),
 		Run: testreaper.Get(t), Facts: units.Facts{Root: root}}, l)
-	t.Cleanup(func() { _ = m.StopAll(context.Background()) })
+	t.Cleanup(func() {
+		_ = m.StopAll(context.Background())
+		if t.Failed() {
+			t.Log(buf.String())
+		}
+	})
 
 	start := time.Now()
 	require.NoError(t, m.Start(ctx, "redis.service"), buf.String())
@@ -100,11 +105,6 @@ func TestRealRedis_NotifyReadinessAndRestartAfterKill9(t *testing.T) {
 	stopStart := time.Now()
 	require.NoError(t, m.Stop(ctx, "redis.service"))
 	t.Logf("stop took %v", time.Since(stopStart))
-	defer func() {
-		if t.Failed() {
-			t.Log(buf.String())
-		}
-	}()
 	assert.NoDirExists(t, filepath.Join(root, "run/redis"), "RuntimeDirectory= is removed at stop")
 }
 

@@ -269,7 +269,7 @@ func (s *service) startFailed(x *execContext, cause error) error {
 		result = "signal"
 	}
 	s.log.Warn("start failed", "err", cause)
-	s.killAll(x, s.m.now().Add(s.stopTimeout(context.Background())))
+	s.killAll(x, deadlineFor(context.Background(), s.svc.TimeoutStop, s.m.now()))
 	var ee *exitError
 	var e *Exit
 	if errors.As(cause, &ee) {

@@ -362,6 +362,15 @@ func TestService_StopEscalatesToSIGKILLAfterTimeoutStopSec(t *testing.T) {
 	assert.Contains(t, f.log.String(), "sending the final signal")
 }
 
+func TestService_TimeoutStopSecZeroWaitsForTheRestWithoutLimit(t *testing.T) {
+	f := setup(t, map[string]string{"z.service": "[Service]\nTimeoutStopSec=0\n" +
+		"ExecStart=/bin/sh -c '(trap \"\" TERM; sleep 0.5; echo done > ROOT/child) & sleep 0.1; exit 1'\n"})
+	require.NoError(t, f.m.Start(ctx, "z.service"))
+	f.eventually(t, "z.service", func(st Status) bool { return st.ActiveState == Failed }, "failed")
+	assert.Equal(t, "done", readFile(t, filepath.Join(f.root, "child")), "the process left got SIGTERM and all the time it needed")
+	assert.NotContains(t, f.log.String(), "final signal")
+}
+
 func TestService_EnvironmentFilesOverrideEnvironmentAndExpandInCommands(t *testing.T) {
 	f := setup(t, map[string]string{
 		"e.service": "[Service]\nType=oneshot\nEnvironment=A=unit B=unit \"C=with space\"\nEnvironmentFile=-/etc/default/missing\nEnvironmentFile=/etc/default/e\n" +

@@ -106,7 +106,7 @@ func (s *service) onMainExit(gen int, e Exit) {
 		x = x.withResult(result, &e)
 		s.set(Deactivating, "stop")
 		s.stopCommands(context.Background(), x)
-		s.killAll(x, s.m.now().Add(s.stopTimeout(context.Background())))
+		s.killAll(x, deadlineFor(context.Background(), s.svc.TimeoutStop, s.m.now()))
 		s.stopPost(x)
 	}
 	s.mu.Lock()
@@ -202,14 +202,6 @@ func (s *service) stop(ctx context.Context) error {
 	return nil
 }
 
-func (s *service) stopTimeout(ctx context.Context) time.Duration {
-	d := s.svc.TimeoutStop
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		d = time.Until(dl)
-	}
-	return d
-}
-
 // stopCommands runs ExecStop= while the main process lives (and for a
 // oneshot with RemainAfterExit=).
 func (s *service) stopCommands(ctx context.Context, x *execContext) {
@@ -226,7 +218,7 @@ func (s *service) stopPost(x *execContext) {
 		return
 	}
 	for _, c := range s.svc.ExecStopPost {
-		if _, err := s.runControl(x, c, s.m.now().Add(s.svc.TimeoutStop)); err != nil && !c.IgnoreFailure {
+		if _, err := s.runControl(x, c, deadlineFor(context.Background(), s.svc.TimeoutStop, s.m.now())); err != nil && !c.IgnoreFailure {
 			s.log.Warn("stop-post command failed", "err", err)
 		}
 	}

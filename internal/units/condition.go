@@ -265,3 +265,7 @@ var capabilities = map[string]uint{
 	"CAP_BLOCK_SUSPEND": unix.CAP_BLOCK_SUSPEND, "CAP_AUDIT_READ": unix.CAP_AUDIT_READ, "CAP_PERFMON": unix.CAP_PERFMON,
 	"CAP_BPF": unix.CAP_BPF, "CAP_CHECKPOINT_RESTORE": unix.CAP_CHECKPOINT_RESTORE,
 }
+
+// ExecArch is systemd's name of the machine's architecture
+// ($SYSTEMD_ARCHITECTURE, ConditionArchitecture=).
+func ExecArch() string { return archName(runtime.GOARCH) }

@@ -146,4 +146,3 @@ func (m *Manager) runGenerator(ctx context.Context, path string, args, env []str
 	}
 	return nil
 }
-

@@ -85,6 +85,8 @@ func TestMask_LinksToDevNullAndNeverOverwritesAFile(t *testing.T) {
 	write(t, root, map[string]string{
 		"lib/systemd/system/a.service": "[Service]\nExecStart=/bin/a\n[Install]\nWantedBy=multi-user.target\n",
 		"etc/systemd/system/b.service": "[Service]\nExecStart=/bin/b\n",
+		"lib/systemd/system/c.service": "[Service]\nExecStart=/bin/c\n[Install]\nAlso=c.socket\n",
+		"lib/systemd/system/c.socket":  "[Socket]\nListenStream=1\n[Install]\nWantedBy=sockets.target\n",
 	})
 	l, err := NewLoader(root)
 	require.NoError(t, err)
@@ -102,4 +104,9 @@ func TestMask_LinksToDevNullAndNeverOverwritesAFile(t *testing.T) {
 	assert.Equal(t, []Change{{Removed: true, Link: "/etc/systemd/system/a.service"}}, changes)
 	st, _ = l.EnabledState("b.service")
 	assert.Equal(t, "static", st, "no [Install] section")
+
+	changes, err = l.Enable("c.service")
+	require.NoError(t, err)
+	assert.Equal(t, []Change{{Link: "/etc/systemd/system/sockets.target.wants/c.socket", Target: "/lib/systemd/system/c.socket"}}, changes,
+		"Also= enables the units it names")
 }

@@ -79,6 +79,7 @@ func (m *Manager) service(name string) (*service, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s, ok := m.services[u.Name]; ok {
+		s.refresh(u)
 		return s, nil
 	}
 	s := &service{m: m, unit: u, svc: u.Service, log: m.o.Log.With("unit", u.Name), ring: newRing(),

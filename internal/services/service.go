@@ -102,6 +102,7 @@ type service struct {
 	notifyMsg string
 	seeds     map[int]bool
 	ready     chan struct{} // closed on READY=1
+	pending   *units.Unit   // a daemon-reload's definition, for the next start
 	notify    *notifySocket
 	logW      *os.File
 }
@@ -166,8 +167,11 @@ func (s *service) start(ctx context.Context) error {
 }
 
 func (s *service) startLocked(ctx context.Context) error {
-	u, svc := s.unit, s.svc
 	s.mu.Lock()
+	if s.pending != nil {
+		s.unit, s.svc, s.pending = s.pending, s.pending.Service, nil
+	}
+	u, svc := s.unit, s.svc
 	s.gen++
 	s.stopping = false
 	s.condition = ""

@@ -137,9 +137,15 @@ func (m *Manager) Restart(ctx context.Context, name string) error {
 		errs = append(errs, m.Stop(ctx, p))
 	}
 	s.job.Lock()
+	s.mu.Lock()
+	s.restarting = true
+	s.mu.Unlock()
 	if err := s.stop(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	s.mu.Lock()
+	s.restarting = false
+	s.mu.Unlock()
 	err = s.start(ctx)
 	s.job.Unlock()
 	if err != nil && !errors.Is(err, errCondition) {

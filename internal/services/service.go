@@ -85,26 +85,27 @@ type service struct {
 
 	job sync.Mutex // one job (start, stop, restart, reload) at a time
 
-	mu        sync.Mutex
-	state     string
-	sub       string
-	result    string
-	since     time.Time
-	mainPID   int
-	mainProc  *reaper.Proc    // when boxinit started the main process
-	mainDone  <-chan struct{} // closed when the main process is gone
-	lastExit  *Exit
-	restarts  int
-	starts    []time.Time
-	gen       int // counts starts and stops: a watcher of an older one does nothing
-	stopping  bool
-	condition string
-	notifyMsg string
-	seeds     map[int]bool
-	ready     chan struct{} // closed on READY=1
-	pending   *units.Unit   // a daemon-reload's definition, for the next start
-	notify    *notifySocket
-	logW      *os.File
+	mu         sync.Mutex
+	state      string
+	sub        string
+	result     string
+	since      time.Time
+	mainPID    int
+	mainProc   *reaper.Proc    // when boxinit started the main process
+	mainDone   <-chan struct{} // closed when the main process is gone
+	lastExit   *Exit
+	restarts   int
+	starts     []time.Time
+	gen        int // counts starts and stops: a watcher of an older one does nothing
+	stopping   bool
+	condition  string
+	notifyMsg  string
+	seeds      map[int]bool
+	ready      chan struct{} // closed on READY=1
+	pending    *units.Unit   // a daemon-reload's definition, for the next start
+	restarting bool          // the stop is a restart's: RestartKillSignal=
+	notify     *notifySocket
+	logW       *os.File
 }
 
 func (s *service) set(state, sub string) {

@@ -248,8 +248,14 @@ func (s *service) killAll(x *execContext, deadline time.Time) bool {
 		return nil
 	}
 	first := svc.KillMode == "control-group"
+	sig := svc.KillSignal
+	s.mu.Lock()
+	if s.restarting && svc.RestartKillSignal != 0 {
+		sig = svc.RestartKillSignal
+	}
+	s.mu.Unlock()
 	for _, pid := range targets(first) {
-		_ = unix.Kill(pid, unix.Signal(svc.KillSignal))
+		_ = unix.Kill(pid, unix.Signal(sig))
 		if svc.SendSIGHUP {
 			_ = unix.Kill(pid, unix.SIGHUP)
 		}

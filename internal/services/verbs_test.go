@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,4 +42,17 @@ func TestVerbs_TryRestartKillAndDaemonReload(t *testing.T) {
 	assert.Equal(t, "two", readFile(t, filepath.Join(f.root, "which")))
 	require.NoError(t, f.m.ReloadOrRestart(ctx, "v.service"), "no ExecReload=: a restart")
 	assert.Equal(t, Active, f.status(t, "v.service").ActiveState)
+}
+
+func TestRestart_StopsWithRestartKillSignal(t *testing.T) {
+	f := setup(t, map[string]string{"k.service": "[Service]\nRestartKillSignal=SIGINT\n" +
+		"ExecStart=/bin/sh -c 'trap \"echo int >> ROOT/sig; exit 0\" INT; trap \"echo term >> ROOT/sig; exit 0\" TERM; while :; do sleep 0.05; done'\n"})
+	require.NoError(t, f.m.Start(ctx, "k.service"))
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, f.m.Restart(ctx, "k.service"))
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, f.m.Stop(ctx, "k.service"))
+	b, err := os.ReadFile(filepath.Join(f.root, "sig"))
+	require.NoError(t, err)
+	assert.Equal(t, "int\nterm\n", string(b), "the restart's stop sends RestartKillSignal=, a plain stop KillSignal=")
 }

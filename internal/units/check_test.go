@@ -27,7 +27,7 @@ func TestCheck_ListsEachProblemOnceWithItsPlace(t *testing.T) {
 		"etc/systemd/system/a.service":  "[Service]\nExecStart=/bin/a\nPrivateTmp=yes\nBogus=1\n",
 		"etc/systemd/system/b.service":  "->/etc/systemd/system/a.service", // an alias: the same problems, once
 		"etc/systemd/system/t@.service": "[Service]\nExecStart=/bin/t %Q\n",
-		"etc/systemd/system/n.service":  "[Service]\nType=simple\n",
+		"etc/systemd/system/n.service":  "[Service]\nType=simple\nExecStop=/bin/n\n",
 	})
 	l, err := NewLoader(root)
 	require.NoError(t, err)
@@ -38,8 +38,8 @@ func TestCheck_ListsEachProblemOnceWithItsPlace(t *testing.T) {
 	assert.Equal(t, []string{
 		"/etc/systemd/system/a.service:3: info: PrivateTmp= ignored: a container without privileges cannot apply it",
 		"/etc/systemd/system/a.service:4: warning: Bogus= in [Service] is not supported by boxinit, ignored",
-		"/etc/systemd/system/n.service: error: service has no ExecStart= setting (only Type=oneshot with RemainAfterExit=yes may have none)",
-		"/etc/systemd/system/t@.service: error: service has no ExecStart= setting (only Type=oneshot with RemainAfterExit=yes may have none)",
+		"/etc/systemd/system/n.service: error: service has no ExecStart= setting, which only Type=oneshot may leave out",
+		"/etc/systemd/system/t@.service: error: service has no ExecStart=, ExecStop= or SuccessAction= setting",
 		"/etc/systemd/system/t@.service:2: warning: ExecStart=/bin/t %Q: specifier %Q is not supported; setting ignored",
 	}, got)
 }

@@ -45,6 +45,10 @@ var unitKeys = map[string]setter{
 		u.StartLimitBurst = n
 		return err
 	},
+	// Read so that a unit with only SuccessAction= loads as under systemd;
+	// boxinit does not act on them (a container is not rebooted by a unit).
+	"SuccessAction": func(u *Unit, _ Assignment, v string) error { u.SuccessAction = v; return nil },
+	"FailureAction": func(u *Unit, _ Assignment, v string) error { u.FailureAction = v; return nil },
 }
 
 var installKeys = map[string]setter{
@@ -66,6 +70,7 @@ func svc(f func(s *Service, a Assignment, v string) error) setter {
 
 var serviceKeys = map[string]setter{
 	"Type": svc(func(s *Service, _ Assignment, v string) error {
+		s.typeSet = true
 		return oneOf(&s.Type, v, "simple", "exec", "forking", "oneshot", "notify", "notify-reload", "dbus", "idle")
 	}),
 	"RemainAfterExit": svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.RemainAfterExit, v) }),
@@ -115,10 +120,11 @@ var serviceKeys = map[string]setter{
 	"KillMode": svc(func(s *Service, _ Assignment, v string) error {
 		return oneOf(&s.KillMode, v, "control-group", "mixed", "process", "none")
 	}),
-	"KillSignal":      svc(func(s *Service, _ Assignment, v string) error { return signal(&s.KillSignal, v) }),
-	"FinalKillSignal": svc(func(s *Service, _ Assignment, v string) error { return signal(&s.FinalSignal, v) }),
-	"SendSIGKILL":     svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.SendSIGKILL, v) }),
-	"SendSIGHUP":      svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.SendSIGHUP, v) }),
+	"KillSignal":        svc(func(s *Service, _ Assignment, v string) error { return signal(&s.KillSignal, v) }),
+	"RestartKillSignal": svc(func(s *Service, _ Assignment, v string) error { return signal(&s.RestartKillSignal, v) }),
+	"FinalKillSignal":   svc(func(s *Service, _ Assignment, v string) error { return signal(&s.FinalSignal, v) }),
+	"SendSIGKILL":       svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.SendSIGKILL, v) }),
+	"SendSIGHUP":        svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.SendSIGHUP, v) }),
 
 	"User":  svc(func(s *Service, _ Assignment, v string) error { s.User = v; return nil }),
 	"Group": svc(func(s *Service, _ Assignment, v string) error { s.Group = v; return nil }),
@@ -394,11 +400,14 @@ func (u *Unit) condition(a Assignment, sp *specifiers, diag func(Assignment, Sev
 // refuses to load such a unit.
 func (u *Unit) checkService(s *Service, diag func(Assignment, Severity, string, ...any)) {
 	at := Assignment{File: u.Fragment}
+	if len(s.ExecStart) == 0 && !s.typeSet {
+		s.Type = "oneshot" // systemd's default for a service without ExecStart=
+	}
 	switch {
+	case len(s.ExecStart) == 0 && len(s.ExecStop) == 0 && u.SuccessAction == "":
+		diag(at, Error, "service has no ExecStart=, ExecStop= or SuccessAction= setting")
 	case len(s.ExecStart) == 0 && s.Type != "oneshot":
-		if len(s.ExecStop) == 0 || !s.RemainAfterExit {
-			diag(at, Error, "service has no ExecStart= setting (only Type=oneshot with RemainAfterExit=yes may have none)")
-		}
+		diag(at, Error, "service has no ExecStart= setting, which only Type=oneshot may leave out")
 	case len(s.ExecStart) > 1 && s.Type != "oneshot":
 		diag(at, Error, "service has more than one ExecStart= setting, which is only allowed for Type=oneshot")
 	}

@@ -266,6 +266,30 @@ func TestLoad_ReportsUnsupportedAndBadSettingsWithFileAndLine(t *testing.T) {
 		f + `:9: warning: RestartSec=soon: time span "soon": expected a number at "soon"; setting ignored`,
 		f + ":10: warning: ExecStart=/bin/%Z: specifier %Z is not supported; setting ignored",
 		f + ":14: warning: unknown section [Weird], ignored",
-		f + ": error: service has no ExecStart= setting (only Type=oneshot with RemainAfterExit=yes may have none)",
+		f + ": error: service has no ExecStart=, ExecStop= or SuccessAction= setting",
 	}, got)
+}
+
+func TestLoad_ServiceDefaultsAsSystemdFillsThem(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{
+		"etc/systemd/system/stop-only.service": "[Service]\nRemainAfterExit=yes\nExecStop=/bin/save-state\n",
+		"etc/systemd/system/codes.service":     "[Service]\nExecStart=/bin/x\nSuccessExitStatus=DATAERR 3 SIGUSR1 HUP\nRestartKillSignal=SIGINT\n",
+		"etc/systemd/system/exit.service":      "[Unit]\nSuccessAction=exit-force\n",
+	})
+	l, err := NewLoader(root)
+	require.NoError(t, err)
+	u, err := l.Load("stop-only.service")
+	require.NoError(t, err)
+	assert.Empty(t, u.Diags)
+	assert.Equal(t, "oneshot", u.Service.Type, "no Type= and no ExecStart=: oneshot")
+	c, err := l.Load("codes.service")
+	require.NoError(t, err)
+	assert.Empty(t, c.Diags)
+	assert.Equal(t, []int{65, 3}, c.Service.SuccessExitStatus.Codes)
+	assert.Equal(t, []int{int(unix.SIGUSR1), int(unix.SIGHUP)}, c.Service.SuccessExitStatus.Signals)
+	assert.Equal(t, int(unix.SIGINT), c.Service.RestartKillSignal)
+	e, err := l.Load("exit.service")
+	require.NoError(t, err)
+	assert.Empty(t, e.Diags, "a service with only SuccessAction= loads (systemd-exit.service)")
 }

@@ -30,6 +30,9 @@ type Unit struct {
 	StartLimitInterval time.Duration // StartLimitIntervalSec=, default 10s
 	StartLimitBurst    int           // default 5
 
+	// SuccessAction= and FailureAction= as written: read, not acted on.
+	SuccessAction, FailureAction string
+
 	Install Install
 
 	// Service is set for a .service unit.
@@ -54,6 +57,7 @@ type Install struct {
 // systemd.exec(5) and systemd.kill(5).
 type Service struct {
 	Type            string // simple, exec, forking, oneshot, notify, notify-reload, dbus, idle
+	typeSet         bool   // Type= was written (without it and ExecStart=, a service is oneshot)
 	RemainAfterExit bool
 	GuessMainPID    bool
 	PIDFile         string
@@ -70,11 +74,14 @@ type Service struct {
 
 	TimeoutStart, TimeoutStop time.Duration // Infinity: none
 
-	KillMode    string // control-group, mixed, process, none
-	KillSignal  int
-	FinalSignal int // FinalKillSignal=, SIGKILL by default
-	SendSIGKILL bool
-	SendSIGHUP  bool
+	KillMode   string // control-group, mixed, process, none
+	KillSignal int
+	// RestartKillSignal is the signal of the stop that a restart makes
+	// (KillSignal= when not set).
+	RestartKillSignal int
+	FinalSignal       int // FinalKillSignal=, SIGKILL by default
+	SendSIGKILL       bool
+	SendSIGHUP        bool
 
 	User, Group         string
 	SupplementaryGroups []string

@@ -138,6 +138,10 @@ func exitStatus(set *ExitStatusSet, v string) error {
 			set.Codes = append(set.Codes, n)
 			continue
 		}
+		if n, ok := exitStatusNames[w]; ok {
+			set.Codes = append(set.Codes, n)
+			continue
+		}
 		var sig int
 		if err := signal(&sig, w); err != nil {
 			return fmt.Errorf("%q is neither an exit status nor a signal", w)
@@ -181,4 +185,14 @@ func (s *Service) Mode(kind DirKind) uint32 {
 		return m
 	}
 	return 0o755
+}
+
+// exitStatusNames are the exit status names systemd accepts
+// (systemd.exec(5), "Process exit codes"): the LSB ones and sysexits.h's.
+var exitStatusNames = map[string]int{
+	"INVALIDARGUMENT": 2, "NOTIMPLEMENTED": 3, "NOPERMISSION": 4, "NOTINSTALLED": 5,
+	"NOTCONFIGURED": 6, "NOTRUNNING": 7,
+	"USAGE": 64, "DATAERR": 65, "NOINPUT": 66, "NOUSER": 67, "NOHOST": 68, "UNAVAILABLE": 69,
+	"SOFTWARE": 70, "OSERR": 71, "OSFILE": 72, "CANTCREAT": 73, "IOERR": 74, "TEMPFAIL": 75,
+	"PROTOCOL": 76, "NOPERM": 77, "CONFIG": 78,
 }

@@ -53,7 +53,7 @@ func lookupIdentity(root string, s *units.Service) (identity, error) {
 			n, _ := strconv.Atoi(s.User)
 			id = identity{name: s.User, home: "/", shell: "/bin/sh", uid: n, gid: n, groups: []int{n}}
 		default:
-			return id, fmt.Errorf("User=%s: %w", s.User, err)
+			return id, fmt.Errorf("service user: %w", err)
 		}
 	}
 	groupNames := s.SupplementaryGroups

@@ -1,7 +1,6 @@
 package services
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -111,5 +110,3 @@ func mainPIDFrom(m notifyMsg) (int, bool) {
 	}
 	return pid, true
 }
-
-var errClosed = errors.New("closed")

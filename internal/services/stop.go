@@ -124,7 +124,7 @@ func (s *service) onMainExit(gen int, e Exit) {
 		return
 	}
 	s.set(Activating, "auto-restart")
-	delay := s.svc.RestartSec
+	delay := s.svc.RestartDelay
 	s.log.Info("restarting", "in", delay)
 	go func() {
 		time.Sleep(delay)

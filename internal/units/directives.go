@@ -98,7 +98,7 @@ var serviceKeys = map[string]setter{
 	"Restart": svc(func(s *Service, _ Assignment, v string) error {
 		return oneOf(&s.Restart, v, "no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always")
 	}),
-	"RestartSec": svc(func(s *Service, _ Assignment, v string) error { return duration(&s.RestartSec, v, false) }),
+	"RestartSec": svc(func(s *Service, _ Assignment, v string) error { return duration(&s.RestartDelay, v, false) }),
 	"TimeoutStartSec": svc(func(s *Service, _ Assignment, v string) error {
 		return duration(&s.TimeoutStart, v, true)
 	}),
@@ -243,7 +243,7 @@ func (u *Unit) interpret(all []Assignment, sp *specifiers) {
 	u.StartLimitInterval, u.StartLimitBurst = 10*time.Second, 5
 	if n.Type == "service" {
 		u.Service = &Service{
-			Type: "simple", GuessMainPID: true, RestartSec: 100 * time.Millisecond,
+			Type: "simple", GuessMainPID: true, RestartDelay: 100 * time.Millisecond,
 			TimeoutStart: 90 * time.Second, TimeoutStop: 90 * time.Second, Restart: "no",
 			KillMode: "control-group", KillSignal: int(unix.SIGTERM), FinalSignal: int(unix.SIGKILL),
 			SendSIGKILL: true, UMask: 0o022, IgnoreSIGPIPE: true, NotifyAccess: "",

@@ -246,9 +246,7 @@ func (l *Loader) aliasOf(name, target string, depth int) (*Unit, error) {
 // build parses the fragment and the drop-ins of the unit named n.
 func (l *Loader) build(n Name, fragment string, data []byte, builtin []Assignment) (*Unit, error) {
 	u := &Unit{Name: n.Full, Names: []string{n.Full}, Fragment: fragment}
-	for _, a := range l.aliases[n.Full] {
-		u.Names = append(u.Names, a)
-	}
+	u.Names = append(u.Names, l.aliases[n.Full]...)
 	var all []Assignment
 	if builtin != nil {
 		all = builtin

@@ -94,7 +94,7 @@ func TestLoad_DebianUnitsAsShipped(t *testing.T) {
 	assert.Equal(t, []string{"/bin/sh", "-c", "set -f; [ ! -e /usr/bin/galera_recovery ] && VAR= ||   VAR=`/usr/bin/galera_recovery`; [ $? -eq 0 ] || exit 1;   exec /usr/sbin/mariadbd $MYSQLD_OPTS $_WSREP_NEW_CLUSTER $VAR"}, mysql.Service.ExecStart[0].Argv)
 	assert.True(t, mysql.Service.ExecStartPost[0].NoSetuid)
 	assert.False(t, mysql.Service.SendSIGKILL)
-	assert.Equal(t, 5*time.Second, mysql.Service.RestartSec)
+	assert.Equal(t, 5*time.Second, mysql.Service.RestartDelay)
 	assert.Equal(t, 900*time.Second, mysql.Service.TimeoutStart)
 }
 

@@ -66,8 +66,8 @@ type Service struct {
 	ExecCondition, ExecStartPre, ExecStart, ExecStartPost []ExecCommand
 	ExecReload, ExecStop, ExecStopPost                    []ExecCommand
 
-	Restart                  string // no, on-success, on-failure, on-abnormal, on-watchdog, on-abort, always
-	RestartSec               time.Duration
+	Restart                  string        // no, on-success, on-failure, on-abnormal, on-watchdog, on-abort, always
+	RestartDelay             time.Duration // RestartSec=
 	SuccessExitStatus        ExitStatusSet
 	RestartPreventExitStatus ExitStatusSet
 	RestartForceExitStatus   ExitStatusSet

@@ -160,7 +160,7 @@ func dirs(kind DirKind) setter {
 		for _, w := range strings.Fields(v) {
 			w, _, _ = strings.Cut(w, ":") // "dir:symlink" (systemd 250+): the symlink is not made
 			if path.IsAbs(w) || path.Clean(w) != w || w == "." || strings.HasPrefix(w, "..") {
-				return fmt.Errorf("%q: must be a relative path without . or ..", w)
+				return fmt.Errorf("%q: must be a relative path without \".\" or \"..\"", w)
 			}
 			s.Directories[kind] = appendNew(s.Directories[kind], w)
 		}

@@ -130,6 +130,8 @@ func readFile(t *testing.T, p string) string {
 	}
 }
 
+func replaceRoot(s, root string) string { return strings.ReplaceAll(s, "ROOT", root) }
+
 func gone(pid int) bool {
 	return !alive(pid) || testutil.ProcState(pid) == 'Z' || testutil.ProcState(pid) == 0
 }

@@ -85,3 +85,12 @@ func TestParseDuration_ReadsSystemdTimeSpans(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+func TestHostSpecifiers_RefuseTheOnesThatNameAUnit(t *testing.T) {
+	exp := HostSpecifiers(Host{Hostname: "box", MachineID: "abc"})
+	got, err := exp("/run/%H/%m/%t/100%%")
+	require.NoError(t, err)
+	assert.Equal(t, "/run/box/abc//run/100%", got)
+	_, err = exp("/run/%i")
+	assert.ErrorContains(t, err, "%i names a unit")
+}

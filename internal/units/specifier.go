@@ -134,3 +134,24 @@ func lastDash(prefix string) string {
 	}
 	return prefix
 }
+
+// HostSpecifiers returns an expander of the specifiers that do not name a
+// unit (%H %m %t %S %C %L %T %V %E %h %u %U %g %G %s %v %a %b %%), for
+// files that are not units (tmpfiles.d).
+func HostSpecifiers(h Host) func(string) (string, error) {
+	sp := &specifiers{host: h}
+	return func(s string) (string, error) {
+		for i := 0; i+1 < len(s); i++ {
+			if s[i] == '%' {
+				if strings.IndexByte("nNpPiIjJfyY", s[i+1]) >= 0 {
+					return "", fmt.Errorf("specifier %%%c names a unit: not allowed here", s[i+1])
+				}
+				i++
+			}
+		}
+		return sp.expand(s)
+	}
+}
+
+// ReadHost reads what specifiers take from the machine under root.
+func ReadHost(root string) Host { return readHost(root) }

@@ -39,17 +39,21 @@
 //
 // # Plan for the next session
 //
+// What exists: units (parse, load, plan, check, enable/disable/mask on
+// files), units/tmpfiles, this package (supervision, generators,
+// [Manager.BootSystem]: tmpfiles.d, generators, load, plan, start). What is
+// left is the wiring into PID 1 and the command surface:
+//
 // PID 1 at boot. run() in cmd/boxinit gains a boot step "services" before
 // /ready (boot.Options takes it as a function, so internal/boot does not
-// import this package): (1) tmpfiles.d --create --boot; (2) generators;
-// (3) units.NewLoader(root) and Loader.Boot with a Skip that drops
-// cron.service while boxinit's cron runs, a unit whose ExecStart= path is
-// the main command's resolved binary (ssh.service when CMD is sshd), and
-// systemd's own units; (4) Manager.Boot with a deadline; failed units are
-// logged and shown, boot still succeeds (as systemd's), unless a new
-// setting BOXINIT_REQUIRED_UNITS names them. With no command, boxinit
-// idles with the units running. At shutdown reaper.Options.OnStop must get
-// the grace deadline (a small reaper change: OnStop(deadline)) and call
+// import this package) that calls BootSystem with a Skip that drops
+// cron.service while boxinit's cron runs and a unit whose ExecStart= path
+// is the main command's resolved binary (ssh.service when CMD is sshd);
+// failed units are logged and shown, boot still succeeds (as systemd's),
+// unless a new setting BOXINIT_REQUIRED_UNITS names them. With no command,
+// boxinit idles with the units running. main calls [RunHelperIfAsked]
+// first thing. At shutdown reaper.Options.OnStop must get the grace
+// deadline (a small reaper change: OnStop(deadline)) and call
 // Manager.StopAll with it before the reaper's blanket SIGTERM, so each unit
 // stops its own way (ExecStop=, KillMode=) and only leftovers get the
 // blanket signal. The environment services start from should be systemd's
@@ -61,53 +65,40 @@
 // says "unknown", and Restart=on-failure treats an unknown end as a
 // failure). reaper needs Adopt(pid) *Proc, and to keep the statuses of
 // unregistered pids for a short while (DESIGN.md already asks for it), so
-// that an adoption racing the exit still gets the status.
+// that an adoption racing the exit still gets the status; then watchPID
+// (a pidfd poll that holds a thread per forking unit) goes.
 //
 // systemctl. `boxinit systemctl VERB` and argv[0] "systemctl" send
 // {verb, units, flags} over the control socket (root only, 0600) and print
 // what PID 1 answers; exit codes as systemctl's (status: 0 active, 3 not
-// active, 4 no such unit). Verbs on the Manager: start, stop, restart,
-// try-restart, reload, reload-or-restart, kill (-s, --kill-whom over
-// unitProcesses), status (systemctl's text: Loaded:, Active: since,
-// Main PID:, the last lines from the ring), is-active, is-failed, show -p
+// active, 4 no such unit). Verbs on the Manager (all exist): start, stop,
+// restart, try-restart, reload, reload-or-restart, kill (-s, --kill-whom),
+// status (to render as systemctl does: Loaded:, Active: since, Main PID:,
+// the ring's last lines), is-active, is-failed, show -p
 // MainPID,ActiveState,SubState,ExecMainStatus,NRestarts, list-units,
-// daemon-reload (re-run generators, re-index the Loader; a running service
-// keeps its definition until its next start, as systemd). Verbs on files,
-// which work without PID 1 like `systemctl --root`: enable/disable (the
-// [Install] links exactly as deb-systemd-helper makes them — absolute
-// targets under /etc/systemd/system, .wants/.requires, Alias=, Also=,
-// DefaultInstance=; --now), mask/unmask, is-enabled, list-unit-files.
+// daemon-reload (re-run generators, a new Loader for DaemonReload). Verbs on
+// files (units.Loader.Enable/Disable/Mask/Unmask/EnabledState, which make
+// exactly deb-systemd-helper's links) work without PID 1 like
+// `systemctl --root`; --now then starts or stops through the socket.
 // `journalctl -u UNIT [-n N] [-f]` reads the ring (and follows new lines).
 // At boot, when the image has no systemctl, boxinit links
-// /usr/local/sbin/systemctl (and journalctl) to itself.
+// /usr/local/sbin/systemctl (and journalctl) to itself. Status: the
+// document of internal/status gains services (its own types, filled from
+// [Status]).
 //
 // The /run/systemd/system marker. Debian's maintainer scripts
 // (deb-systemd-invoke, invoke-rc.d, the postinst snippets of
 // dh_installsystemd) start and restart units only when it exists, so
-// boxinit creates it at boot: then `apt-get install nginx` runs
-// `systemctl daemon-reload` and `deb-systemd-invoke start nginx.service`
-// against boxinit. The same marker makes Debian's cron.d twins of timers
-// (e2scrub_all, sysstat, php's sessionclean) skip themselves, so the timer
-// issue must run their timers: marker and timers ship together.
+// boxinit should create it at boot once systemctl answers: then
+// `apt-get install nginx` runs `systemctl daemon-reload` and
+// `deb-systemd-invoke start nginx.service` against boxinit. The same marker
+// makes Debian's cron.d twins of timers (e2scrub_all, sysstat, php's
+// sessionclean) skip themselves, so the timer issue must run their timers:
+// marker and timers ship together.
 //
-// tmpfiles.d. A parser for tmpfiles.d(5) (type, path, mode, user, group,
-// age, argument; '-', '!', '+', '=' modifiers; specifiers; precedence of
-// /etc over /run over /usr/lib by file name) and an applier for d, D, f,
-// F, L, z, Z, x that walks by directory descriptors as makeDir does, so a
-// link the user controls never makes root chmod or chown elsewhere.
-// postgresql-common's "d /run/postgresql 2775 postgres postgres - -" is in
-// testdata/units/debian.
-//
-// Generators. systemd.generator(7): run every executable of
-// /run, /etc, /usr/local/lib, /lib and /usr/lib …/systemd/system-generators
-// (first of a name wins, a /dev/null link masks, systemd-* ones are skipped)
-// in parallel through the reaper, as root, with the three output
-// directories /run/systemd/generator{,.early,.late} (already on
-// units.SearchPath) and SYSTEMD_SCOPE=system, SYSTEMD_VIRTUALIZATION=
-// container:ID; a time limit each; again at daemon-reload.
-// postgresql-generator then links postgresql@15-main.service into
-// postgresql.service.wants/, which the loader already follows (test in
-// internal/units).
+// tmpfiles.d left: device nodes, FIFOs, copies, attributes and ACLs (c, b,
+// p, C, t, T, h, H, a, A), the '=' and '^' modifiers, and the age-based
+// cleaning (systemd-tmpfiles-clean.timer).
 //
 // Timers (the next issue): the loader keeps [Timer] as Unit.Sections, the
 // boot plan already contains the timers wanted by timers.target, and a

@@ -19,6 +19,11 @@
 //   - [ParseExec], [ExpandCommand], [ParseEnvironment] and
 //     [ParseEnvironmentFile] give the supervisor the argv and environment
 //     of each command.
+//   - [Loader.Check] lists every unit's problems once, for `boxinit check`;
+//     [Loader.Enable], [Loader.Disable], [Loader.Mask], [Loader.Unmask] and
+//     [Loader.EnabledState] are systemctl's verbs on files, making the links
+//     deb-systemd-helper makes.
+//   - Package tmpfiles (below this one) reads and applies tmpfiles.d.
 //
 // Nothing here starts a process: internal/services does.
 package units

@@ -33,6 +33,10 @@ type Loader struct {
 
 	index   map[string]*entry   // first entry of each name
 	aliases map[string][]string // unit → the names that are symlinks to it
+	// subdirs holds, for each search directory, its NAME.d, NAME.wants,
+	// NAME.requires and NAME.upholds directories (host paths): only those
+	// are read, instead of trying every name in every directory.
+	subdirs map[string]map[string]string
 	cache   map[string]*Unit
 }
 
@@ -80,6 +84,7 @@ func archName(goarch string) string {
 // reindex lists every unit directory again (daemon-reload).
 func (l *Loader) reindex() error {
 	l.index, l.aliases, l.cache = map[string]*entry{}, map[string][]string{}, map[string]*Unit{}
+	l.subdirs = map[string]map[string]string{}
 	for _, dir := range l.Dirs {
 		hostDir, err := resolve(l.Root, dir)
 		if err != nil {
@@ -98,7 +103,15 @@ func (l *Loader) reindex() error {
 				continue
 			}
 			if _, err := ParseName(name); err != nil {
-				continue // NAME.d, NAME.wants, README …
+				if isUnitSubdir(name) {
+					if host, err := resolve(l.Root, path.Join(dir, name)); err == nil {
+						if l.subdirs[dir] == nil {
+							l.subdirs[dir] = map[string]string{}
+						}
+						l.subdirs[dir][name] = host
+					}
+				}
+				continue // README …
 			}
 			e, err := l.entryFor(dir, hostDir, de)
 			if err != nil || e == nil {
@@ -156,6 +169,15 @@ func (l *Loader) entryFor(dir, hostDir string, de fs.DirEntry) (*entry, error) {
 	e.host = p
 	e.masked = isNull(l.Root, p)
 	return e, nil
+}
+
+func isUnitSubdir(name string) bool {
+	for _, suf := range []string{".d", ".wants", ".requires", ".upholds"} {
+		if strings.HasSuffix(name, suf) {
+			return true
+		}
+	}
+	return false
 }
 
 // Names lists every unit name the search path holds (files, aliases and
@@ -331,9 +353,9 @@ func (l *Loader) dropIns(n Name, names []string) ([]dropIn, error) {
 	for _, name := range dropInNames(n, names) {
 		for _, dir := range l.Dirs {
 			d := path.Join(dir, name+".d")
-			host, err := resolve(l.Root, d)
-			if err != nil {
-				return nil, err
+			host, ok := l.subdirs[dir][name+".d"]
+			if !ok {
+				continue
 			}
 			des, err := os.ReadDir(host)
 			if err != nil {
@@ -378,9 +400,9 @@ func (l *Loader) depDir(n Name, names []string, kind string) ([]string, error) {
 	var out []string
 	for _, name := range search {
 		for _, dir := range l.Dirs {
-			host, err := resolve(l.Root, path.Join(dir, name+"."+kind))
-			if err != nil {
-				return nil, err
+			host, ok := l.subdirs[dir][name+"."+kind]
+			if !ok {
+				continue
 			}
 			des, err := os.ReadDir(host)
 			if err != nil {

@@ -115,7 +115,7 @@ func ParseFile(r io.Reader, file string) ([]Assignment, []Diag, error) {
 		out = append(out, Assignment{Section: section, Key: k, Value: strings.Trim(v, whitespace), File: file, Line: start})
 	}
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), maxLine+1)
+	sc.Buffer(make([]byte, 0, 4096), maxLine+1)
 	n := 0
 	for sc.Scan() {
 		n++

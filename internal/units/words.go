@@ -96,9 +96,11 @@ func splitWords(s string, f wordFlags) ([]string, error) {
 // cunescapeOne decodes the escape after a backslash at the start of s
 // (systemd's cunescape_one), writes it to b and returns how many bytes of s
 // it used.
+var simpleEscapes = map[byte]byte{'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v',
+	'\\': '\\', '"': '"', '\'': '\'', 's': ' '}
+
 func cunescapeOne(s string, b *strings.Builder) (int, error) {
-	simple := map[byte]byte{'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v',
-		'\\': '\\', '"': '"', '\'': '\'', 's': ' '}
+	simple := simpleEscapes
 	c := s[0]
 	if r, ok := simple[c]; ok {
 		b.WriteByte(r)

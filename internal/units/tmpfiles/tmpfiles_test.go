@@ -165,3 +165,18 @@ func TestApply_NeverFollowsALinkAUserControls(t *testing.T) {
 	m, _, _ = owner(t, filepath.Join(root, "var/userdir/x"))
 	assert.Equal(t, os.FileMode(0o777), m, "Z changes what is below")
 }
+
+func FuzzParse(f *testing.F) {
+	f.Add("d /run/postgresql 2775 postgres postgres - -\nL+ /etc/mtab - - - - ../proc/self/mounts\nf~ /x - - - - aGVsbG8=\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		lines, _, err := Parse(strings.NewReader(src), "f", func(s string) (string, error) { return s, nil })
+		if err != nil {
+			return
+		}
+		for _, l := range lines {
+			if !filepath.IsAbs(l.Path) || filepath.Clean(l.Path) != l.Path {
+				t.Fatalf("path %q not absolute and clean", l.Path)
+			}
+		}
+	})
+}

@@ -75,7 +75,10 @@ func (s *service) runMain(x *execContext, c units.ExecCommand, deadline time.Tim
 // then finds the daemon: PIDFile= (which may appear a little later), or
 // the one process of the unit left.
 func (s *service) forked(x *execContext, p *reaper.Proc, argv []string, deadline time.Time) error {
-	if !waitDone(p.Done(), deadline) {
+	if err := s.wait(p.Done(), deadline); err != nil {
+		if errors.Is(err, errCancelled) {
+			return err
+		}
 		return &timeoutError{what: strings.Join(argv, " ")}
 	}
 	if e := exitOf(p.Wait()); e.Code != 0 || e.Signal != 0 {
@@ -95,7 +98,9 @@ func (s *service) forked(x *execContext, p *reaper.Proc, argv []string, deadline
 			if len(s.processes()) == 0 {
 				return fmt.Errorf("PIDFile=%s: not written, and no process of the unit is left", f)
 			}
-			time.Sleep(20 * time.Millisecond)
+			if s.wait(nil, time.Now().Add(20*time.Millisecond)) == errCancelled {
+				return errCancelled
+			}
 		}
 	} else if s.svc.GuessMainPID {
 		if procs := s.processes(); len(procs) == 1 {
@@ -132,7 +137,7 @@ func readPIDFile(p string) (int, error) {
 // main process exits first or the start times out.
 func (s *service) awaitReady(p *reaper.Proc, deadline time.Time) error {
 	s.mu.Lock()
-	ready := s.ready
+	ready, abort := s.ready, s.abort
 	s.mu.Unlock()
 	var timeout <-chan time.Time
 	if !deadline.IsZero() {
@@ -150,6 +155,8 @@ func (s *service) awaitReady(p *reaper.Proc, deadline time.Time) error {
 		return &exitError{argv: []string{s.svc.ExecStart[0].Path}, exit: e}
 	case <-timeout:
 		return &timeoutError{what: "READY=1"}
+	case <-abort:
+		return errCancelled
 	}
 	s.mu.Lock()
 	pid := s.mainPID

@@ -120,6 +120,7 @@ func (m *Manager) Stop(ctx context.Context, name string) error {
 	for _, part := range m.related(s.unit, func(u *units.Unit) []string { return u.PartOf }) {
 		errs = append(errs, m.Stop(ctx, part))
 	}
+	s.cancelStart()
 	s.job.Lock()
 	defer s.job.Unlock()
 	return errors.Join(append(errs, s.stop(ctx))...)
@@ -136,6 +137,7 @@ func (m *Manager) Restart(ctx context.Context, name string) error {
 	for _, p := range parts {
 		errs = append(errs, m.Stop(ctx, p))
 	}
+	s.cancelStart()
 	s.job.Lock()
 	s.mu.Lock()
 	s.restarting = true
@@ -235,6 +237,7 @@ func (m *Manager) StopAll(ctx context.Context) error {
 		if err != nil {
 			continue
 		}
+		s.cancelStart()
 		s.job.Lock()
 		errs = append(errs, s.stop(ctx))
 		s.job.Unlock()

@@ -104,6 +104,7 @@ type service struct {
 	ready      chan struct{} // closed on READY=1
 	pending    *units.Unit   // a daemon-reload's definition, for the next start
 	restarting bool          // the stop is a restart's: RestartKillSignal=
+	abort      chan struct{} // open while a start runs; closed by a stop that cancels it
 	notify     *notifySocket
 	logW       *os.File
 }
@@ -169,6 +170,12 @@ func (s *service) start(ctx context.Context) error {
 
 func (s *service) startLocked(ctx context.Context) error {
 	s.mu.Lock()
+	s.abort = make(chan struct{})
+	defer func() {
+		s.mu.Lock()
+		s.abort = nil
+		s.mu.Unlock()
+	}()
 	if s.pending != nil {
 		s.unit, s.svc, s.pending = s.pending, s.pending.Service, nil
 	}
@@ -268,6 +275,8 @@ func (s *service) startFailed(x *execContext, cause error) error {
 	result := "exit-code"
 	var te *timeoutError
 	switch {
+	case errors.Is(cause, errCancelled):
+		result = "cancelled"
 	case errors.As(cause, &te):
 		result = "timeout"
 	case errors.Is(cause, errSignal):
@@ -281,6 +290,10 @@ func (s *service) startFailed(x *execContext, cause error) error {
 		e = &ee.exit
 	}
 	s.stopPost(x.withResult(result, e))
+	if result == "cancelled" { // a stop cancelled the start: not a failure
+		s.set(Inactive, "dead")
+		return fmt.Errorf("start %s: %w", s.unit.Name, cause)
+	}
 	s.fail(result)
 	return fmt.Errorf("start %s: %w", s.unit.Name, cause)
 }
@@ -440,11 +453,14 @@ func (s *service) runControl(x *execContext, c units.ExecCommand, deadline time.
 	}
 	s.addSeed(p.Pid)
 	s.log.Debug("control process started", "pid", p.Pid, "argv", c.Argv)
-	if !waitDone(p.Done(), deadline) {
+	if err := s.wait(p.Done(), deadline); err != nil {
 		_ = unix.Kill(-p.Pid, unix.SIGTERM)
 		if !waitDone(p.Done(), s.m.now().Add(killWait)) {
 			_ = unix.Kill(-p.Pid, unix.SIGKILL)
 			<-p.Done()
+		}
+		if errors.Is(err, errCancelled) {
+			return Exit{}, err
 		}
 		return Exit{}, &timeoutError{what: strings.Join(c.Argv, " ")}
 	}
@@ -457,6 +473,44 @@ func (s *service) runControl(x *execContext, c units.ExecCommand, deadline time.
 
 // killWait bounds each wait after a SIGKILL.
 const killWait = 2 * time.Second
+
+// errCancelled is a start that a stop cancelled.
+var errCancelled = errors.New("cancelled by a stop")
+
+// wait waits for done until deadline; during a start, a stop that cancels
+// it ends the wait too (errCancelled). A passed deadline is a timeoutError.
+func (s *service) wait(done <-chan struct{}, deadline time.Time) error {
+	s.mu.Lock()
+	abort := s.abort
+	s.mu.Unlock()
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-done:
+		return nil
+	case <-abort:
+		return errCancelled
+	case <-timeout:
+		return &timeoutError{what: "wait"}
+	}
+}
+
+// cancelStart ends a start in progress (a stop comes).
+func (s *service) cancelStart() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.abort != nil {
+		select {
+		case <-s.abort:
+		default:
+			close(s.abort)
+		}
+	}
+}
 
 func waitDone(done <-chan struct{}, deadline time.Time) bool {
 	if deadline.IsZero() {

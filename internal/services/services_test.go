@@ -282,6 +282,26 @@ func TestService_NotifyIsUpAtReadyAndFailsWithoutIt(t *testing.T) {
 	assert.Equal(t, "timeout", st.Result)
 }
 
+func TestService_AStopCancelsAStartThatWaits(t *testing.T) {
+	exe, _ := os.Executable()
+	f := setup(t, map[string]string{
+		"never.service": "[Service]\nType=notify\nTimeoutStartSec=infinity\nExecStart=" + exe + " " + progArg + " notify 0s\n",
+		"pre.service":   "[Service]\nTimeoutStartSec=infinity\nExecStartPre=/bin/sleep 1000\nExecStart=/bin/sleep 1000\n",
+	})
+	for _, name := range []string{"never.service", "pre.service"} {
+		started := make(chan error, 1)
+		go func() { started <- f.m.Start(ctx, name) }()
+		f.eventually(t, name, func(st Status) bool { return st.ActiveState == Activating }, "activating")
+		time.Sleep(100 * time.Millisecond)
+		require.NoError(t, f.m.Stop(ctx, name)) // without the cancel, this waits for ever
+		assert.ErrorContains(t, <-started, "cancelled by a stop", name)
+		st := f.status(t, name)
+		assert.Equal(t, Inactive, st.ActiveState, name)
+		s, _ := f.m.service(name)
+		assert.Empty(t, s.processes(), name)
+	}
+}
+
 func TestService_NotifyServiceIsReadyAgainAfterARestart(t *testing.T) {
 	exe, _ := os.Executable()
 	f := setup(t, map[string]string{"n.service": "[Service]\nType=notify\nRestart=always\nTimeoutStartSec=3s\nExecStart=" + exe + " " + progArg + " notify 0s READY=1\n"})

@@ -393,6 +393,38 @@ func TestService_TimeoutStopSecZeroWaitsForTheRestWithoutLimit(t *testing.T) {
 	assert.NotContains(t, f.log.String(), "final signal")
 }
 
+func TestService_KillModeMixedAndSendSIGKILL(t *testing.T) {
+	f := setup(t, map[string]string{
+		// mixed: SIGTERM to the main process only; what is left gets the
+		// final SIGKILL at TimeoutStopSec=.
+		"mixed.service": "[Service]\nKillMode=mixed\nTimeoutStopSec=300ms\nExecStart=/bin/sh -c 'sleep 1000 & echo $! > ROOT/child; wait'\n",
+		// SendSIGKILL=no (mariadb): a process that ignores SIGTERM is left.
+		"nokill.service": "[Service]\nSendSIGKILL=no\nTimeoutStopSec=200ms\nExecStart=/bin/sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'\n",
+	})
+	require.NoError(t, f.m.Start(ctx, "mixed.service"))
+	child, _ := strconv.Atoi(readFile(t, filepath.Join(f.root, "child")))
+	require.NoError(t, f.m.Stop(ctx, "mixed.service"))
+	assert.True(t, gone(child))
+	assert.Contains(t, f.log.String(), "final signal", "the child was not sent SIGTERM: it went at the final SIGKILL")
+
+	require.NoError(t, f.m.Start(ctx, "nokill.service"))
+	main := f.status(t, "nokill.service").MainPID
+	time.Sleep(50 * time.Millisecond)
+	err := f.m.Stop(ctx, "nokill.service")
+	require.Error(t, err)
+	assert.False(t, gone(main), "SendSIGKILL=no: left running")
+	assert.Equal(t, Failed, f.status(t, "nokill.service").ActiveState)
+	_ = unix.Kill(main, unix.SIGKILL)
+}
+
+func TestService_Argv0PrefixAndStartPostSeeMAINPID(t *testing.T) {
+	f := setup(t, map[string]string{"a.service": "[Service]\nExecStart=@/bin/sh my-name -c 'echo $0 > ROOT/argv0; exec sleep 1000'\n" +
+		"ExecStartPost=/bin/sh -c 'echo $MAINPID > ROOT/mainpid'\n"})
+	require.NoError(t, f.m.Start(ctx, "a.service"))
+	assert.Equal(t, "my-name", readFile(t, filepath.Join(f.root, "argv0")), "'@': the second word is argv[0]")
+	assert.Equal(t, strconv.Itoa(f.status(t, "a.service").MainPID), readFile(t, filepath.Join(f.root, "mainpid")))
+}
+
 func TestService_EnvironmentFilesOverrideEnvironmentAndExpandInCommands(t *testing.T) {
 	f := setup(t, map[string]string{
 		"e.service": "[Service]\nType=oneshot\nEnvironment=A=unit B=unit \"C=with space\"\nEnvironmentFile=-/etc/default/missing\nEnvironmentFile=/etc/default/e\n" +

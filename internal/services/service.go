@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -382,10 +383,7 @@ func (s *service) prepare(starting bool) (*execContext, error) {
 
 func invocationID() string {
 	b := make([]byte, 16)
-	if f, err := os.Open("/dev/urandom"); err == nil {
-		_, _ = f.Read(b)
-		f.Close()
-	}
+	_, _ = rand.Read(b)
 	return fmt.Sprintf("%x", b)
 }
 

@@ -70,3 +70,12 @@ func TestHelper_ArgumentsRoundTrip(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+func mustLoad(t *testing.T, name string) *units.Unit {
+	t.Helper()
+	l, err := units.NewLoader("../../testdata/units/debian/root")
+	require.NoError(t, err)
+	u, err := l.Load(name)
+	require.NoError(t, err)
+	return u
+}

@@ -46,9 +46,9 @@
 //
 // PID 1 at boot. run() in cmd/boxinit gains a boot step "services" before
 // /ready (boot.Options takes it as a function, so internal/boot does not
-// import this package) that calls BootSystem with a Skip that drops
+// import this package) that calls BootSystem with units.BootSkip (it drops
 // cron.service while boxinit's cron runs and a unit whose ExecStart= path
-// is the main command's resolved binary (ssh.service when CMD is sshd);
+// is the main command's resolved binary: ssh.service when CMD is sshd);
 // failed units are logged and shown, boot still succeeds (as systemd's),
 // unless a new setting BOXINIT_REQUIRED_UNITS names them. With no command,
 // boxinit idles with the units running. main calls [RunHelperIfAsked]
@@ -73,8 +73,7 @@
 // what PID 1 answers; exit codes as systemctl's (status: 0 active, 3 not
 // active, 4 no such unit). Verbs on the Manager (all exist): start, stop,
 // restart, try-restart, reload, reload-or-restart, kill (-s, --kill-whom),
-// status (to render as systemctl does: Loaded:, Active: since, Main PID:,
-// the ring's last lines), is-active, is-failed, show -p
+// status ([Manager.StatusText]), is-active, is-failed, show -p
 // MainPID,ActiveState,SubState,ExecMainStatus,NRestarts, list-units,
 // daemon-reload (re-run generators, a new Loader for DaemonReload). Verbs on
 // files (units.Loader.Enable/Disable/Mask/Unmask/EnabledState, which make

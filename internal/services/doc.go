@@ -1,0 +1,106 @@
+// Package services runs the image's systemd services without systemd:
+// each unit loaded by internal/units goes through the state machine of
+// systemd.service(5) — ExecCondition, ExecStartPre, ExecStart by Type=,
+// ExecStartPost, readiness, Restart= with RestartSec= and the start limit,
+// ExecReload, ExecStop, the kill of KillMode=/KillSignal= within
+// TimeoutStopSec=, ExecStopPost — and every process it starts goes through
+// the one owner of wait4 (internal/reaper): nothing here waits on a
+// process itself.
+//
+//   - [Manager] holds the services; [Manager.Boot] starts a boot plan of
+//     internal/units in parallel where the ordering allows; [Manager.Start],
+//     [Manager.Stop], [Manager.Restart], [Manager.Reload] are what
+//     `systemctl` will call; [Manager.Status] is what `boxinit status` will
+//     show; [Manager.StopAll] stops in the reverse order of the starts.
+//   - Readiness: Type=simple/exec/idle are up once started, forking once
+//     the first process exited and the PID file (or the one process left)
+//     names the main process, notify on READY=1 through NOTIFY_SOCKET
+//     (MAINPID=, STATUS=, STOPPING=, RELOADING= too; the sender's pid is
+//     checked against NotifyAccess=), oneshot when the commands ended.
+//   - A unit's processes, without systemd's cgroups: every process started
+//     for the unit is the leader of a new session; the unit's processes are
+//     those it started, their descendants (by parent pid), and every
+//     process whose session or process group is one of theirs — which
+//     keeps a daemon that double-forked without calling setsid(2). A daemon
+//     that calls setsid(2) after its parent exited is found only through
+//     PIDFile= or while its parent lives (see unitProcesses).
+//   - What a process needs that os.StartProcess cannot set (UMask=, Limit*=,
+//     the '@' argv[0]) is applied by boxinit itself re-executed as a small
+//     helper that then drops to User= and execs the program
+//     ([RunHelperIfAsked]; main must call it first thing).
+//   - The services run in boxinit's own file system: paths boxinit reads or
+//     makes for a unit (PID files, EnvironmentFile=, RuntimeDirectory=, the
+//     notify socket) are taken under Options.Root, and the variables given to
+//     the process carry them as the process sees them (identical under /).
+//
+// Where systemd would need privileges a container lacks, the setting is
+// ignored and listed by internal/units; a limit above the hard limit is
+// clamped as systemd's setrlimit_closest does.
+//
+// # Plan for the next session
+//
+// What exists: units (parse, load, plan, check, enable/disable/mask on
+// files), units/tmpfiles, this package (supervision, generators,
+// [Manager.BootSystem]: tmpfiles.d, generators, load, plan, start). What is
+// left is the wiring into PID 1 and the command surface:
+//
+// PID 1 at boot. run() in cmd/boxinit gains a boot step "services" before
+// /ready (boot.Options takes it as a function, so internal/boot does not
+// import this package) that calls BootSystem with units.BootSkip (it drops
+// cron.service while boxinit's cron runs and a unit whose ExecStart= path
+// is the main command's resolved binary: ssh.service when CMD is sshd);
+// failed units are logged and shown, boot still succeeds (as systemd's),
+// unless a new setting BOXINIT_REQUIRED_UNITS names them. With no command,
+// boxinit idles with the units running. main calls [RunHelperIfAsked]
+// first thing. At shutdown reaper.Options.OnStop must get the grace
+// deadline (a small reaper change: OnStop(deadline)) and call
+// Manager.StopAll with it before the reaper's blanket SIGTERM, so each unit
+// stops its own way (ExecStop=, KillMode=) and only leftovers get the
+// blanket signal. The environment services start from should be systemd's
+// clean one (PATH, LANG from /etc/default/locale, TZ if the container sets
+// it), not rc.env, whose values Options.Redact masks in service output.
+//
+// Reaper. Forking daemons and MAINPID= processes are reparented to PID 1
+// and reaped as orphans, so their exit status is lost (Status.LastExit
+// says "unknown", and Restart=on-failure treats an unknown end as a
+// failure). reaper needs Adopt(pid) *Proc, and to keep the statuses of
+// unregistered pids for a short while (DESIGN.md already asks for it), so
+// that an adoption racing the exit still gets the status; then watchPID
+// (a pidfd poll that holds a thread per forking unit) goes.
+//
+// systemctl. `boxinit systemctl VERB` and argv[0] "systemctl" send
+// {verb, units, flags} over the control socket (root only, 0600) and print
+// what PID 1 answers; exit codes as systemctl's (status: 0 active, 3 not
+// active, 4 no such unit). Verbs on the Manager (all exist): start, stop,
+// restart, try-restart, reload, reload-or-restart, kill (-s, --kill-whom),
+// status ([Manager.StatusText]), is-active, is-failed, show -p
+// MainPID,ActiveState,SubState,ExecMainStatus,NRestarts, list-units,
+// daemon-reload (re-run generators, a new Loader for DaemonReload). Verbs on
+// files (units.Loader.Enable/Disable/Mask/Unmask/EnabledState, which make
+// exactly deb-systemd-helper's links) work without PID 1 like
+// `systemctl --root`; --now then starts or stops through the socket.
+// `journalctl -u UNIT [-n N] [-f]` reads the ring (and follows new lines).
+// At boot, when the image has no systemctl, boxinit links
+// /usr/local/sbin/systemctl (and journalctl) to itself. Status: the
+// document of internal/status gains services (its own types, filled from
+// [Status]).
+//
+// The /run/systemd/system marker. Debian's maintainer scripts
+// (deb-systemd-invoke, invoke-rc.d, the postinst snippets of
+// dh_installsystemd) start and restart units only when it exists, so
+// boxinit should create it at boot once systemctl answers: then
+// `apt-get install nginx` runs `systemctl daemon-reload` and
+// `deb-systemd-invoke start nginx.service` against boxinit. The same marker
+// makes Debian's cron.d twins of timers (e2scrub_all, sysstat, php's
+// sessionclean) skip themselves, so the timer issue must run their timers:
+// marker and timers ship together.
+//
+// tmpfiles.d left: device nodes, FIFOs, copies, attributes and ACLs (c, b,
+// p, C, t, T, h, H, a, A), the '=' and '^' modifiers, and the age-based
+// cleaning (systemd-tmpfiles-clean.timer).
+//
+// Timers (the next issue): the loader keeps [Timer] as Unit.Sections, the
+// boot plan already contains the timers wanted by timers.target, and a
+// timer's elapse is Manager.Start of its Unit= (its Status.Since gives
+// OnUnitActiveSec=).
+package services

@@ -1,0 +1,148 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/boxinit/boxinit/internal/linelog"
+	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/units"
+)
+
+// GeneratorDirs are where systemd.generator(7) says system generators
+// live, in order of precedence (/lib is Debian's when /usr is not merged).
+var GeneratorDirs = []string{
+	"/run/systemd/system-generators",
+	"/etc/systemd/system-generators",
+	"/usr/local/lib/systemd/system-generators",
+	"/lib/systemd/system-generators",
+	"/usr/lib/systemd/system-generators",
+}
+
+// GeneratorOutput are the three directories a generator writes to
+// (normal, early, late), each on units.SearchPath.
+var GeneratorOutput = [3]string{"/run/systemd/generator", "/run/systemd/generator.early", "/run/systemd/generator.late"}
+
+// generatorTimeout bounds each generator.
+const generatorTimeout = 10 * time.Second
+
+// RunGenerators runs the system generators as systemd does before it
+// loads units: the output directories are emptied, then every executable
+// of GeneratorDirs runs (the first of a name wins; one linked to /dev/null
+// or empty is masked; systemd's own, systemd-*, need systemd and are
+// skipped) in parallel, as root, with the three output directories as
+// arguments and SYSTEMD_SCOPE=system, SYSTEMD_VIRTUALIZATION=container:ID,
+// SYSTEMD_ARCHITECTURE in the environment. Their output is logged with
+// generator=. A generator that fails or runs over its time is reported in
+// the error; the others' output is kept, as under systemd.
+func (m *Manager) RunGenerators(ctx context.Context) error {
+	root := m.o.Root
+	for _, d := range GeneratorOutput {
+		host := filepath.Join(root, d)
+		if err := os.RemoveAll(host); err != nil {
+			return fmt.Errorf("generators: empty %s: %w", d, err)
+		}
+		if err := os.MkdirAll(host, 0o755); err != nil {
+			return fmt.Errorf("generators: %w", err)
+		}
+	}
+	gens := findGenerators(root)
+	env := []string{"PATH=" + servicePath, "SYSTEMD_SCOPE=system", "SYSTEMD_IN_INITRD=0",
+		"SYSTEMD_VIRTUALIZATION=container:" + m.o.Facts.Virtualization, "SYSTEMD_ARCHITECTURE=" + units.ExecArch()}
+	args := make([]string, 3)
+	for i, d := range GeneratorOutput {
+		args[i] = filepath.Join(root, d) // as the generator sees it
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, g := range gens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.runGenerator(ctx, g, args, env); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	return errors.Join(errs...)
+}
+
+// findGenerators lists the generators to run, as host paths, by name.
+func findGenerators(root string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, d := range GeneratorDirs {
+		des, err := os.ReadDir(filepath.Join(root, d))
+		if err != nil {
+			continue
+		}
+		for _, de := range des {
+			name := de.Name()
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			p := filepath.Join(root, d, name)
+			if target, err := os.Readlink(p); err == nil && target == "/dev/null" {
+				continue // masked
+			}
+			fi, err := os.Stat(p)
+			if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 || fi.Mode()&0o111 == 0 || strings.HasPrefix(name, "systemd-") {
+				continue
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (m *Manager) runGenerator(ctx context.Context, path string, args, env []string) error {
+	name := filepath.Base(path)
+	log := m.o.Log.With("generator", name)
+	w, wait, err := linelog.Pipe(func(line string) { log.Info(line) }, time.Second)
+	if err != nil {
+		return err
+	}
+	start := m.now()
+	p, err := m.o.Run.Start(&reaper.Cmd{Args: append([]string{path}, args...), Env: env, Dir: "/", Stdout: w, Stderr: w,
+		Sys: &syscall.SysProcAttr{Setsid: true}})
+	w.Close()
+	if err != nil {
+		wait()
+		return fmt.Errorf("generator %s: %w", name, err)
+	}
+	deadline := start.Add(generatorTimeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	if !waitDone(p.Done(), deadline) {
+		_ = unix.Kill(-p.Pid, unix.SIGKILL)
+		<-p.Done()
+		wait()
+		return fmt.Errorf("generator %s: still running after %s, killed", name, generatorTimeout)
+	}
+	wait()
+	e := exitOf(p.Wait())
+	log.Info("generator finished", "status", e.String(), "duration", m.now().Sub(start).Round(time.Millisecond))
+	if e.Code != 0 || e.Signal != 0 {
+		return fmt.Errorf("generator %s: %s", name, e)
+	}
+	return nil
+}

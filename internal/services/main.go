@@ -1,0 +1,216 @@
+package services
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/units"
+)
+
+// startMain starts ExecStart= the way Type= says and returns once the
+// service counts as started.
+func (s *service) startMain(x *execContext, deadline time.Time) error {
+	svc := s.svc
+	if svc.Type == "oneshot" {
+		for _, c := range svc.ExecStart {
+			e, err := s.runMain(x, c, deadline)
+			if err != nil && !(c.IgnoreFailure || s.successExit(e)) {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(svc.ExecStart) == 0 {
+		return nil // a oneshot-like unit with only ExecStop= (RemainAfterExit=yes)
+	}
+	c := svc.ExecStart[0]
+	cmd, err := x.command(c, 0)
+	if err != nil {
+		return err
+	}
+	p, err := s.m.o.Run.Start(cmd)
+	if err != nil {
+		return err
+	}
+	s.addSeed(p.Pid)
+	switch svc.Type {
+	case "forking":
+		return s.forked(x, p, c.Argv, deadline)
+	case "notify", "notify-reload":
+		s.setMain(p.Pid, p, p.Done())
+		return s.awaitReady(p, deadline)
+	}
+	s.setMain(p.Pid, p, p.Done()) // simple, exec, idle, dbus
+	return nil
+}
+
+func (s *service) setMain(pid int, p *reaper.Proc, done <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mainPID, s.mainProc, s.mainDone = pid, p, done
+	if pid > 0 {
+		s.seeds[pid] = true
+	}
+}
+
+// runMain runs one ExecStart= of a oneshot to its end.
+func (s *service) runMain(x *execContext, c units.ExecCommand, deadline time.Time) (Exit, error) {
+	e, err := s.runControl(x, c, deadline)
+	s.mu.Lock()
+	if e.Known {
+		ex := e
+		s.lastExit = &ex
+	}
+	s.mu.Unlock()
+	return e, err
+}
+
+// forked waits for the first process of a Type=forking service to exit,
+// then finds the daemon: PIDFile= (which may appear a little later), or
+// the one process of the unit left.
+func (s *service) forked(x *execContext, p *reaper.Proc, argv []string, deadline time.Time) error {
+	if err := s.wait(p.Done(), deadline); err != nil {
+		if errors.Is(err, errCancelled) {
+			return err
+		}
+		return &timeoutError{what: strings.Join(argv, " ")}
+	}
+	if e := exitOf(p.Wait()); e.Code != 0 || e.Signal != 0 {
+		return &exitError{argv: argv, exit: e}
+	}
+	pid := 0
+	if f := s.svc.PIDFile; f != "" {
+		for {
+			var err error
+			pid, err = readPIDFile(filepath.Join(x.root, f))
+			if err == nil && alive(pid) {
+				break
+			}
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				return &timeoutError{what: "PIDFile=" + f}
+			}
+			if len(s.processes()) == 0 {
+				return fmt.Errorf("PIDFile=%s: not written, and no process of the unit is left", f)
+			}
+			if s.wait(nil, time.Now().Add(20*time.Millisecond)) == errCancelled {
+				return errCancelled
+			}
+		}
+	} else if s.svc.GuessMainPID {
+		if procs := s.processes(); len(procs) == 1 {
+			pid = procs[0]
+		}
+	}
+	if pid == 0 {
+		s.log.Warn("main process not known: no PIDFile= and not exactly one process left")
+		s.setMain(0, nil, nil)
+		return nil
+	}
+	done, err := watchPID(pid)
+	if err != nil {
+		return err
+	}
+	s.setMain(pid, nil, done)
+	return nil
+}
+
+// readPIDFile reads a PID file: one positive number.
+func readPIDFile(p string) (int, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("PID file %s: %q is not a pid", p, strings.TrimSpace(string(b)))
+	}
+	return pid, nil
+}
+
+// awaitReady waits for READY=1 of a Type=notify service, failing when the
+// main process exits first or the start times out.
+func (s *service) awaitReady(p *reaper.Proc, deadline time.Time) error {
+	s.mu.Lock()
+	ready, abort := s.ready, s.abort
+	s.mu.Unlock()
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-ready:
+	case <-p.Done():
+		e := exitOf(p.Wait())
+		s.mu.Lock()
+		s.lastExit = &e
+		s.mu.Unlock()
+		return &exitError{argv: []string{s.svc.ExecStart[0].Path}, exit: e}
+	case <-timeout:
+		return &timeoutError{what: "READY=1"}
+	case <-abort:
+		return errCancelled
+	}
+	s.mu.Lock()
+	pid := s.mainPID
+	s.mu.Unlock()
+	if pid != p.Pid && pid > 0 { // MAINPID= named another process
+		done, err := watchPID(pid)
+		if err != nil {
+			return err
+		}
+		s.setMain(pid, nil, done)
+	}
+	return nil
+}
+
+// readNotify handles a notify socket's messages for as long as it is open.
+func (s *service) readNotify(n *notifySocket, ready chan struct{}) {
+	readyClosed := false
+	for {
+		m, err := n.read()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		allowed := m.pid == s.mainPID || s.svc.NotifyAccess == "all" ||
+			(s.svc.NotifyAccess == "exec" && s.seeds[m.pid])
+		if !allowed || s.svc.NotifyAccess == "none" {
+			s.mu.Unlock()
+			s.log.Debug("notify message from a process not allowed to send it", "pid", m.pid)
+			continue
+		}
+		if pid, ok := mainPIDFrom(m); ok {
+			s.mainPID = pid
+			s.seeds[pid] = true
+		}
+		if v, ok := m.fields["STATUS"]; ok {
+			s.notifyMsg = v
+		}
+		state := s.state
+		s.mu.Unlock()
+		if m.fields["READY"] == "1" {
+			if !readyClosed {
+				close(ready)
+				readyClosed = true
+			} else if state == Reloading {
+				s.set(Active, "running")
+			}
+		}
+		if m.fields["RELOADING"] == "1" {
+			s.set(Reloading, "reload")
+		}
+		if m.fields["STOPPING"] == "1" {
+			s.set(Deactivating, "stop")
+		}
+	}
+}
+
+var errNoReload = errors.New("no ExecReload= (job type reload is not applicable)")

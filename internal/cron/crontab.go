@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	robfig "github.com/robfig/cron/v3"
@@ -42,8 +43,15 @@ type LineError struct {
 
 func (e LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
 
+// lazyRegexp compiles expr on first use rather than at program start:
+// package initialisation runs in every boxinit process, `boxinit version`
+// and PID 1 included.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 var (
-	envRE  = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$`)
+	envRE  = lazyRegexp(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$`)
 	parser = robfig.NewParser(robfig.Minute | robfig.Hour | robfig.Dom | robfig.Month | robfig.Dow | robfig.Descriptor)
 )
 
@@ -72,7 +80,7 @@ func Parse(file string, r io.Reader, zone *time.Location, userExists func(string
 		bad := func(format string, args ...any) {
 			ct.Errors = append(ct.Errors, LineError{File: file, Line: n, Err: fmt.Errorf(format, args...)})
 		}
-		if m := envRE.FindStringSubmatch(line); m != nil {
+		if m := envRE().FindStringSubmatch(line); m != nil {
 			name, value := m[1], unquote(strings.TrimSpace(m[2]))
 			switch name {
 			case "MAILTO":

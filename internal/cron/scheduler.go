@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -66,9 +65,9 @@ type job struct {
 	nextEvery time.Time
 }
 
-// runPartsName is what Debian's cron accepts in /etc/cron.d (run-parts):
+// runPartsName() is what Debian's cron accepts in /etc/cron.d (run-parts):
 // anything else, such as foo.dpkg-old, .placeholder or foo~, is skipped.
-var runPartsName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var runPartsName = lazyRegexp(`^[A-Za-z0-9_-]+$`)
 
 // New reads every crontab. Bad lines are skipped and returned; the other
 // lines of the file run.
@@ -118,7 +117,7 @@ func (s *Scheduler) crontabFiles() []string {
 		}
 		entries, _ := os.ReadDir(real)
 		for _, e := range entries {
-			if runPartsName.MatchString(e.Name()) && !e.IsDir() {
+			if runPartsName().MatchString(e.Name()) && !e.IsDir() {
 				out = append(out, filepath.Join(src, e.Name()))
 			}
 		}

@@ -213,6 +213,7 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		view.setCron(scheduler)
 		scheduler.Start()
 	}
+	releaseBootMemory()
 	view.setState(status.Ready)
 	return r.Supervise(opts)
 }

@@ -26,6 +26,7 @@ END {
 	B = "BenchmarkBoot/"
 	row("boot, cold: host keys made (ms)", v(B "boxinit-cold-ms") " (" v(B "rc.local/boxinit-cold") "× faster)", "rc.local " v(B "rc.local-cold-ms"))
 	row("boot, warm: host keys there (ms)", v(B "boxinit-warm-ms") " (" v(B "rc.local/boxinit-warm") "× faster)", "rc.local " v(B "rc.local-warm-ms"))
+	row("the same as an init, boot in a child, to `-- true` (cold / warm ms)", v(B "boxinit-init-cold-ms") " / " v(B "boxinit-init-warm-ms"), "")
 	for (k in m) if (k ~ /ticks\/[0-9]+s$/) { split(k, p, "/"); t[p[2]] = m[k]; idle = p[3] }
 	row("idle CPU (ticks / " idle ")", v(I "boxinit-ticks/" idle), "tini " v(I "tini-ticks/" idle) "; supercronic " v(I "supercronic-ticks/" idle))
 }

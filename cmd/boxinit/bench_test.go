@@ -176,7 +176,9 @@ func BenchmarkEarlySIGTERMAfterGoHandlers(b *testing.B) {
 // Debian's base accounts) and an empty /home, bind-mounted over the real
 // ones in a private mount, UTS and PID namespace, and a /usr/sbin with an
 // sshd in it (an overlay) so that boxinit's sshd step runs; only the boot
-// command itself is timed.
+// command itself is timed. boxinit-init is the same boot run by boxinit as
+// an init (in a child process), up to a main command `true` and the
+// shutdown after it.
 func BenchmarkBoot(b *testing.B) {
 	testutil.RequireRoot(b)
 	for _, tool := range []string{"useradd", "su", "bash", "ssh-keygen"} {
@@ -206,6 +208,9 @@ func BenchmarkBoot(b *testing.B) {
 	}{
 		{"boxinit", benchBin() + " boot --cron= --ready-file=/etc/ready", nil},
 		{"rc.local", "bash " + rc + "/rc.local", []string{"rc.user"}},
+		// As an init does it (boot in a child process), to a main command
+		// that exits at once; the shutdown after it is in the time too.
+		{"boxinit-init", benchBin() + " --cron= --socket= --ready-file=/etc/ready -- true", nil},
 	}
 	for _, warm := range []bool{false, true} {
 		total := make([]time.Duration, len(ways))

@@ -56,11 +56,16 @@ test: deps ## the whole test suite; builds the images for the e2e tests when $(E
 e2e: image ## only the end-to-end tests against the image
 	$(GO) test -count=1 -v ./e2e
 
-bench: build ## benchmarks: boxinit side by side with tini and the old rc.local (root)
-	$(GO) test -run '^$$' -bench 'Reap|IdleMemory|Boot' -benchtime 5x -count 1 ./cmd/boxinit
-	$(GO) test -run '^$$' -bench 'Cron' -benchtime 1x -count 1 -v ./cmd/boxinit
-	$(GO) test -run '^$$' -bench 'EarlySIGTERM' -benchtime 1x -count 1 ./cmd/boxinit
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/...
+bench: build ## benchmarks: boxinit side by side with tini, the old rc.local and supercronic (root); the table of issue 19 at the end
+	@sc=$$(./bench/supercronic.sh); out=$$(mktemp); \
+	BOXINIT_BENCH_BIN=$(CURDIR)/$(BIN)/boxinit BOXINIT_BENCH_SUPERCRONIC=$$sc \
+	$(GO) test -run '^$$' -bench 'Footprint|EarlySIGTERM|Reap' -benchtime 1x -count 1 ./cmd/boxinit | tee $$out && \
+	BOXINIT_BENCH_BIN=$(CURDIR)/$(BIN)/boxinit \
+	$(GO) test -run '^$$' -bench 'Boot' -benchtime 5x -count 1 ./cmd/boxinit | tee -a $$out && \
+	BOXINIT_BENCH_BIN=$(CURDIR)/$(BIN)/boxinit BOXINIT_BENCH_SUPERCRONIC=$$sc \
+	$(GO) test -run '^$$' -bench 'Cron' -benchtime 1x -count 1 -v ./cmd/boxinit && \
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/... && \
+	echo && awk -f bench/table.awk $$out; rm -f $$out
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz FuzzParseStat -fuzztime $(or $(FUZZTIME),30s) ./internal/procfs

@@ -28,7 +28,8 @@ type initUnderTest struct {
 
 func inits(b *testing.B) []initUnderTest {
 	testutil.RequireRoot(b)
-	out := []initUnderTest{{"boxinit", []string{boxinitBin, "--cron=", "--socket=", "--ready-file=" + filepath.Join(b.TempDir(), "ready")}}}
+	root := benchRoot(b, false, "")
+	out := []initUnderTest{{"boxinit", []string{benchBin(), "--root=" + root, "--cron=", "--socket=", "--ready-file=/ready"}}}
 	if tini, err := exec.LookPath("tini"); err == nil {
 		out = append(out, initUnderTest{"tini", []string{tini}})
 	} else {
@@ -71,27 +72,6 @@ func BenchmarkReap10000Orphans(b *testing.B) {
 	}
 	if len(us) == 2 {
 		b.ReportMetric(float64(total[0])/float64(total[1]), "boxinit/tini")
-	}
-}
-
-// BenchmarkIdleMemory reports the peak RSS (VmHWM) of PID 1 idling with a
-// `sleep` main command.
-func BenchmarkIdleMemory(b *testing.B) {
-	for _, u := range inits(b) {
-		var hwm, rss int
-		for i := 0; i < b.N; i++ {
-			cmd := u.command("sleep", "60")
-			if err := cmd.Start(); err != nil {
-				b.Fatal(err)
-			}
-			time.Sleep(time.Second) // booted and idle
-			h, r := vmKiB(cmd.Process.Pid, "VmHWM:"), vmKiB(cmd.Process.Pid, "VmRSS:")
-			hwm, rss = max(hwm, h), max(rss, r)
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-		b.ReportMetric(float64(hwm), u.name+"-VmHWM-KiB")
-		b.ReportMetric(float64(rss), u.name+"-VmRSS-KiB")
 	}
 }
 
@@ -189,14 +169,19 @@ func BenchmarkEarlySIGTERMAfterGoHandlers(b *testing.B) {
 }
 
 // BenchmarkBoot compares `boxinit boot` with the bash rc.local of the old
-// chart (bench/rclocal: useradd, su, shell) for the same settings: user,
-// literal key, hostname, a customize command, no network. Each run gets a
-// fresh copy of the machine's /etc (with Debian's base accounts) and an
-// empty /home, bind-mounted over the real ones in a private mount, UTS and
-// PID namespace; only the boot command itself is timed.
+// chart (bench/rclocal: ssh-keygen -A, useradd, su, shell) for the same
+// settings: user, literal key, hostname, a customize command, no network;
+// cold (no host keys: a fresh container) and warm (host keys there: a
+// restarted pod). Each run gets a fresh copy of the machine's /etc (with
+// Debian's base accounts) and an empty /home, bind-mounted over the real
+// ones in a private mount, UTS and PID namespace, and a /usr/sbin with an
+// sshd in it (an overlay) so that boxinit's sshd step runs; only the boot
+// command itself is timed. boxinit-init is the same boot run by boxinit as
+// an init (in a child process), up to a main command `true` and the
+// shutdown after it.
 func BenchmarkBoot(b *testing.B) {
 	testutil.RequireRoot(b)
-	for _, tool := range []string{"useradd", "su", "bash"} {
+	for _, tool := range []string{"useradd", "su", "bash", "ssh-keygen"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			b.Skipf("requires %s", tool)
 		}
@@ -205,42 +190,68 @@ func BenchmarkBoot(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	sbin := b.TempDir() // the overlay's upper layer: an empty sshd
+	if err := os.WriteFile(sbin+"/sshd", nil, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	keys := b.TempDir() // host keys for the warm boots, made once
+	if err := os.MkdirAll(keys+"/etc/ssh", 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if out, err := exec.Command("ssh-keygen", "-A", "-f", keys).CombinedOutput(); err != nil {
+		b.Fatalf("ssh-keygen -A: %v: %s", err, out)
+	}
 	ways := []struct {
 		name  string
 		cmd   string
 		extra []string // files of bench/rclocal copied into etc
 	}{
-		{"boxinit", boxinitBin + " boot --cron= --ready-file=/etc/ready", nil},
+		{"boxinit", benchBin() + " boot --cron= --ready-file=/etc/ready", nil},
 		{"rc.local", "bash " + rc + "/rc.local", []string{"rc.user"}},
+		// As an init does it (boot in a child process), to a main command
+		// that exits at once; the shutdown after it is in the time too.
+		{"boxinit-init", benchBin() + " --cron= --socket= --ready-file=/etc/ready -- true", nil},
 	}
-	total := make([]time.Duration, len(ways))
-	for i := 0; i < b.N; i++ {
-		for j, w := range ways {
-			tree := benchTree(b, rc, w.extra)
-			script := fmt.Sprintf(`set -e
+	for _, warm := range []bool{false, true} {
+		total := make([]time.Duration, len(ways))
+		for i := 0; i < b.N; i++ {
+			for j, w := range ways {
+				tree := benchTree(b, rc, w.extra)
+				if warm {
+					if out, err := exec.Command("sh", "-c", "cp -a "+keys+"/etc/ssh/ssh_host_* "+tree+"/etc/ssh/").CombinedOutput(); err != nil {
+						b.Fatalf("copy the host keys: %v: %s", err, out)
+					}
+				}
+				script := fmt.Sprintf(`set -e
 mount --bind %[1]s/etc /etc
 mount --bind %[1]s/home /home
+mount -t overlay overlay -o lowerdir=%[3]s:/usr/sbin /usr/sbin
 s=${EPOCHREALTIME/./}; %[2]s >/etc/bench.log 2>&1; e=${EPOCHREALTIME/./}
-echo $(((e-s)*1000))`, tree, w.cmd) // EPOCHREALTIME: no fork to read the clock
-			out, err := exec.Command("unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc", "bash", "-c", script).CombinedOutput()
-			if err != nil {
-				log, _ := os.ReadFile(tree + "/etc/bench.log")
-				b.Fatalf("%s: %v: %s\n%s", w.name, err, out, log)
+echo $(((e-s)*1000))`, tree, w.cmd, sbin) // EPOCHREALTIME: no fork to read the clock
+				out, err := exec.Command("unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc", "bash", "-c", script).CombinedOutput()
+				if err != nil {
+					log, _ := os.ReadFile(tree + "/etc/bench.log")
+					b.Fatalf("%s: %v: %s\n%s", w.name, err, out, log)
+				}
+				ns, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+				if err != nil {
+					b.Fatalf("%s printed %q", w.name, out)
+				}
+				if _, err := os.Stat(tree + "/home/human/hello"); err != nil {
+					b.Fatalf("%s did not run the customize command", w.name)
+				}
+				if _, err := os.Stat(tree + "/etc/ssh/ssh_host_rsa_key"); err != nil {
+					b.Fatalf("%s made no RSA host key", w.name)
+				}
+				total[j] += time.Duration(ns)
 			}
-			ns, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
-			if err != nil {
-				b.Fatalf("%s printed %q", w.name, out)
-			}
-			if _, err := os.Stat(tree + "/home/human/hello"); err != nil {
-				b.Fatalf("%s did not run the customize command", w.name)
-			}
-			total[j] += time.Duration(ns)
 		}
+		state := map[bool]string{false: "cold", true: "warm"}[warm]
+		for j, w := range ways {
+			b.ReportMetric(float64(total[j].Microseconds())/1000/float64(b.N), w.name+"-"+state+"-ms")
+		}
+		b.ReportMetric(float64(total[1])/float64(total[0]), "rc.local/boxinit-"+state)
 	}
-	for j, w := range ways {
-		b.ReportMetric(float64(total[j].Microseconds())/1000/float64(b.N), w.name+"-ms")
-	}
-	b.ReportMetric(float64(total[1])/float64(total[0]), "rc.local/boxinit")
 }
 
 // benchTree copies the machine's /etc, puts Debian's base account files and

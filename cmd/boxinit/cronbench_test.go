@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/boxinit/boxinit/internal/testutil"
 )
@@ -27,8 +26,7 @@ func benchSeconds() int {
 // job as the job sees it: how far past the second boundary `date +%s.%N`
 // runs. Side by side: the spawn floor (a loop that sleeps to the next
 // second and starts the same command), boxinit (@every 1s, as PID 1) and
-// supercronic when installed (GOFLAGS= go install
-// github.com/aptible/supercronic@latest; for the comparison only).
+// supercronic when found (see supercronic()).
 func BenchmarkCronEverySecond(b *testing.B) {
 	testutil.RequireRoot(b)
 	secs := strconv.Itoa(benchSeconds())
@@ -50,14 +48,14 @@ func BenchmarkCronEverySecond(b *testing.B) {
 			return cmd
 		}},
 	}
-	if sc, err := exec.LookPath("supercronic"); err == nil {
+	if sc := supercronic(); sc != "" {
 		contenders = append(contenders, contender{"supercronic", func(out string) *exec.Cmd {
 			crontab := filepath.Join(dir, "supercronic.crontab")
 			_ = os.WriteFile(crontab, []byte("* * * * * * * date +%s.%N >> "+out+"\n"), 0o644)
 			return exec.Command("timeout", secs, sc, "-quiet", crontab)
 		}})
 	} else {
-		b.Log("supercronic not installed (GOFLAGS= go install github.com/aptible/supercronic@latest): its column is skipped")
+		b.Log("supercronic not found (bench/supercronic.sh builds it; BOXINIT_BENCH_SUPERCRONIC names it): its column is skipped")
 	}
 	for i := 0; i < b.N; i++ {
 		for _, c := range contenders {
@@ -96,48 +94,15 @@ func latencies(b *testing.B, path string) (median, p99 float64, n int) {
 	return ms[len(ms)/2], ms[(len(ms)*99)/100], len(ms)
 }
 
-// BenchmarkCronIdle50Jobs: PID 1's CPU ticks over 10 s, its memory and
-// threads with 50 loaded jobs that do not run, boxinit beside supercronic.
-func BenchmarkCronIdle50Jobs(b *testing.B) {
-	testutil.RequireRoot(b)
-	dir := b.TempDir()
-	var ours, theirs strings.Builder
-	for i := 0; i < 50; i++ {
-		fmt.Fprintf(&ours, "%d 3 1 1 * root true job%d\n", i, i)
-		fmt.Fprintf(&theirs, "0 %d 3 1 1 * * true job%d\n", i, i)
+// supercronic is the supercronic binary to compare with: the one
+// BOXINIT_BENCH_SUPERCRONIC names (bench/supercronic.sh builds it from
+// source at bench time), else one on PATH, else "".
+func supercronic() string {
+	if sc := os.Getenv("BOXINIT_BENCH_SUPERCRONIC"); sc != "" {
+		return sc
 	}
-	_ = os.WriteFile(filepath.Join(dir, "ours"), []byte(ours.String()), 0o644)
-	_ = os.WriteFile(filepath.Join(dir, "theirs"), []byte(theirs.String()), 0o644)
-	commands := map[string]func() *exec.Cmd{
-		"boxinit": func() *exec.Cmd {
-			cmd := exec.Command(boxinitBin, "--socket=", "--cron="+filepath.Join(dir, "ours"), "--ready-file="+filepath.Join(dir, "ready"), "--", "sleep", "60")
-			cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
-			return cmd
-		},
-	}
-	if sc, err := exec.LookPath("supercronic"); err == nil {
-		commands["supercronic"] = func() *exec.Cmd { return exec.Command(sc, "-quiet", filepath.Join(dir, "theirs")) }
-	}
-	for i := 0; i < b.N; i++ {
-		for _, name := range []string{"boxinit", "supercronic"} {
-			mk, ok := commands[name]
-			if !ok {
-				continue
-			}
-			cmd := mk()
-			if err := cmd.Start(); err != nil {
-				b.Fatal(err)
-			}
-			time.Sleep(2 * time.Second)
-			t0 := cpuTicks(cmd.Process.Pid)
-			time.Sleep(10 * time.Second)
-			b.ReportMetric(float64(cpuTicks(cmd.Process.Pid)-t0), name+"-ticks/10s")
-			b.ReportMetric(float64(vmKiB(cmd.Process.Pid, "VmRSS:")), name+"-VmRSS-KiB")
-			b.ReportMetric(float64(vmKiB(cmd.Process.Pid, "Threads:")), name+"-threads")
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	}
+	sc, _ := exec.LookPath("supercronic")
+	return sc
 }
 
 // cpuTicks is utime+stime of pid, in clock ticks.

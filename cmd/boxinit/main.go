@@ -144,6 +144,7 @@ type config struct {
 	cronOverlap bool
 	socket      string
 	log         *slog.Logger
+	bootReport  bool // this `boxinit boot` is PID 1's boot child
 }
 
 func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
@@ -172,6 +173,7 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Run 'boxinit --help' for usage.")
 		return exitUsage
 	}
+	cfg.bootReport = mode == "boot" && takeBootReport()
 
 	workdir := ""
 	if mode == "init" {
@@ -205,7 +207,11 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	}
 
 	unix.Umask(0o022) // what every child starts with, whatever the runtime gave
-	r, err := reaper.New(cfg.log, sigs)
+	rlog := cfg.log
+	if cfg.bootReport {
+		rlog = slog.New(warnOnly{cfg.log.Handler()})
+	}
+	r, err := reaper.New(rlog, sigs)
 	if err != nil {
 		cfg.log.Error("cannot start", "err", err)
 		return exitFailed
@@ -240,9 +246,7 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	}
 
 	ctx, release := r.WatchStop(context.Background())
-	b := boot.New(bootCfg, cfg.log, r)
-	view.setBoot(b)
-	err = b.Run(ctx, view.addResult)
+	err = runBoot(ctx, mode, args, cfg, bootCfg, r, view)
 	if sig := release(); sig != 0 {
 		r.Shutdown(opts, "stopped during boot")
 		return 128 + int(sig)
@@ -262,6 +266,7 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		view.setCron(scheduler)
 		scheduler.Start()
 	}
+	releaseBootMemory()
 	view.setState(status.Ready)
 	return r.Supervise(opts)
 }

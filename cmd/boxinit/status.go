@@ -26,11 +26,18 @@ type statusView struct {
 	state string
 	ready time.Time
 	boot  []boot.Result
-	boots *boot.Boot // for the command it runs now
+	boots bootInfo // for the command it runs now
 	sched *cron.Scheduler
 }
 
-func (v *statusView) setBoot(b *boot.Boot) {
+// bootInfo is what status shows of a boot beyond its results: a
+// *boot.Boot, or a *bootRelay when the boot runs in a child process.
+type bootInfo interface {
+	Running() *boot.Running
+	HostCertExpiry() time.Time
+}
+
+func (v *statusView) setBoot(b bootInfo) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.boots = b

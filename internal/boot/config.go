@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -306,8 +307,8 @@ func (c *Config) loadUser(src source, name, where string, bad func(string, strin
 			if g = strings.TrimSpace(g); g == "" {
 				continue
 			}
-			if !groupRE.MatchString(g) {
-				bad(w, "DEFAULT_USER_GROUPS: group %q: must match %s", g, groupRE)
+			if !groupRE().MatchString(g) {
+				bad(w, "DEFAULT_USER_GROUPS: group %q: must match %s", g, groupRE())
 			}
 			a.Groups = append(a.Groups, g)
 		}
@@ -327,9 +328,16 @@ func (c *Config) loadUser(src source, name, where string, bad func(string, strin
 	return a
 }
 
-var groupRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+// lazyRegexp compiles expr on first use rather than at program start:
+// package initialisation runs in every boxinit process, `boxinit version`
+// and PID 1 included.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
-var labelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$`)
+var groupRE = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+
+var labelRE = lazyRegexp(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$`)
 
 // validateHostname applies RFC 1123: dot-separated labels of letters,
 // digits and inner hyphens, 63 characters each, 253 in all.
@@ -348,7 +356,7 @@ func validateLabels(h string) error {
 		switch {
 		case len(l) > 63:
 			return fmt.Errorf("label %q is longer than 63 characters", l)
-		case !labelRE.MatchString(l):
+		case !labelRE().MatchString(l):
 			return fmt.Errorf("label %q: letters, digits and inner hyphens only (RFC 1123)", l)
 		}
 	}

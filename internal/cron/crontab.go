@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -46,7 +47,8 @@ func (e LineError) Error() string {
 	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
 }
 
-var envRE = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$`)
+// envRE is compiled on first use, not at program start (PID 1's start time).
+var envRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$`) })
 
 // Crontab is what one file holds.
 type Crontab struct {
@@ -84,7 +86,7 @@ func parse(file string, r io.Reader, zone *time.Location, owner string, userExis
 		bad := func(format string, args ...any) {
 			ct.Errors = append(ct.Errors, LineError{File: file, Line: n, Err: fmt.Errorf(format, args...)})
 		}
-		if m := envRE.FindStringSubmatch(line); m != nil {
+		if m := envRE().FindStringSubmatch(line); m != nil {
 			name, value := m[1], unquote(strings.TrimSpace(m[2]))
 			switch name {
 			case "MAILTO":

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/boxinit/boxinit/internal/users"
 )
@@ -22,7 +23,7 @@ import (
 
 // runPartsName is what Debian's cron accepts in /etc/cron.d (run-parts):
 // anything else, such as foo.dpkg-old, .placeholder or foo~, is skipped.
-var runPartsName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var runPartsName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
 
 // maxCrontab is the largest crontab read; a bigger one is refused.
 const maxCrontab = 1 << 20
@@ -57,7 +58,7 @@ func (s *Scheduler) crontabFiles() []crontab {
 		}
 		entries, _ := os.ReadDir(filepath.Join(s.o.Root, src))
 		for _, e := range entries {
-			if runPartsName.MatchString(e.Name()) && !e.IsDir() {
+			if runPartsName().MatchString(e.Name()) && !e.IsDir() {
 				out = append(out, crontab{path: filepath.Join(src, e.Name())})
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/boxinit/boxinit/internal/sysfile"
@@ -32,14 +33,21 @@ func (a Account) Home() string { return "/home/" + a.Name }
 // daemon, www-data, nobody...) and are never taken over.
 const lastSystemUID = 999
 
-var nameRE = regexp.MustCompile(`^[a-z_][a-z0-9_.-]*$`)
+// lazyRegexp compiles expr on first use rather than at program start:
+// package initialisation runs in every boxinit process, `boxinit version`
+// and PID 1 included.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
+var nameRE = lazyRegexp(`^[a-z_][a-z0-9_.-]*$`)
 
 // ValidateName checks a user name against the rules of DEFAULT_USER; the
 // error names the variable, the value and the rule.
 func ValidateName(name string) error {
 	switch {
-	case !nameRE.MatchString(name):
-		return fmt.Errorf("DEFAULT_USER %q: must match %s", name, nameRE)
+	case !nameRE().MatchString(name):
+		return fmt.Errorf("DEFAULT_USER %q: must match %s", name, nameRE())
 	case len(name) > 32:
 		return fmt.Errorf("DEFAULT_USER %q: longer than 32 characters", name)
 	}

@@ -6,18 +6,17 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 )
 
-var importIDRE = regexp.MustCompile(`^(gh|lp):([A-Za-z0-9][A-Za-z0-9._-]{0,99})$`)
+var importIDRE = lazyRegexp(`^(gh|lp):([A-Za-z0-9][A-Za-z0-9._-]{0,99})$`)
 
 // ValidateImportID checks one DEFAULT_KEY_IMPORT id: gh:NAME or lp:NAME, as
 // ssh-import-id writes them. NAME never holds '/', spaces or "..".
 func ValidateImportID(id string) error {
-	if !importIDRE.MatchString(id) || strings.Contains(id, "..") {
+	if !importIDRE().MatchString(id) || strings.Contains(id, "..") {
 		return fmt.Errorf("%q: want gh:NAME or lp:NAME (letters, digits, '.', '_', '-')", id)
 	}
 	return nil

@@ -3,7 +3,6 @@ package users
 import (
 	"bufio"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -23,7 +22,7 @@ const SourceLiteral = "DEFAULT_KEY"
 // "ssh-ed25519 AAAA... alice@laptop # boxinit gh:alice".
 const markerPrefix = " # boxinit "
 
-var sourceRE = regexp.MustCompile(`^(DEFAULT_KEY|(gh|lp):[A-Za-z0-9][A-Za-z0-9._-]*)$`)
+var sourceRE = lazyRegexp(`^(DEFAULT_KEY|(gh|lp):[A-Za-z0-9][A-Za-z0-9._-]*)$`)
 
 // ParseKeys parses authorized_keys text that came from source. Blank lines
 // and comments are skipped silently, lines that are not public keys with a
@@ -59,7 +58,7 @@ func splitMarker(line string) (key, source string) {
 		return line, ""
 	}
 	src := line[i+len(markerPrefix):]
-	if !sourceRE.MatchString(src) {
+	if !sourceRE().MatchString(src) {
 		return line, ""
 	}
 	return line[:i], src

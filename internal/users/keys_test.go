@@ -70,7 +70,7 @@ func FuzzMergeAuthorizedKeys(f *testing.F) {
 	f.Add("", "DEFAULT_KEY")
 	f.Add("x # boxinit lp:b\n\n\n", "lp:b")
 	f.Fuzz(func(t *testing.T, old, source string) {
-		if !sourceRE.MatchString(source) {
+		if !sourceRE().MatchString(source) {
 			return
 		}
 		once := mergeAuthorizedKeys(old, []KeySet{{Source: source, Keep: true}})

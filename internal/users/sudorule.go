@@ -2,7 +2,6 @@ package users
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -89,9 +88,9 @@ func (p *sudoParser) token() string {
 }
 
 var (
-	sudoAliasRE = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
-	sudoHostRE  = regexp.MustCompile(`^(\+?[A-Za-z0-9_][A-Za-z0-9_.*-]*|[0-9A-Fa-f.:]+(/[0-9.]+)?)$`)
-	sudoRunasRE = regexp.MustCompile(`^(%?#[0-9]+|%:?[A-Za-z_][A-Za-z0-9_.-]*\$?|\+?[A-Za-z_][A-Za-z0-9_.-]*\$?)$`)
+	sudoAliasRE = lazyRegexp(`^[A-Z][A-Z0-9_]*$`)
+	sudoHostRE  = lazyRegexp(`^(\+?[A-Za-z0-9_][A-Za-z0-9_.*-]*|[0-9A-Fa-f.:]+(/[0-9.]+)?)$`)
+	sudoRunasRE = lazyRegexp(`^(%?#[0-9]+|%:?[A-Za-z_][A-Za-z0-9_.-]*\$?|\+?[A-Za-z_][A-Za-z0-9_.-]*\$?)$`)
 	sudoTags    = map[string]bool{
 		"EXEC": true, "NOEXEC": true, "FOLLOW": true, "NOFOLLOW": true, "LOG_INPUT": true, "NOLOG_INPUT": true,
 		"LOG_OUTPUT": true, "NOLOG_OUTPUT": true, "MAIL": true, "NOMAIL": true, "INTERCEPT": true,
@@ -121,11 +120,11 @@ func (p *sudoParser) list(what string, item func(string) bool) error {
 }
 
 func (p *sudoParser) hostItem(t string) bool {
-	return t == "ALL" || sudoAliasRE.MatchString(t) || sudoHostRE.MatchString(t)
+	return t == "ALL" || sudoAliasRE().MatchString(t) || sudoHostRE().MatchString(t)
 }
 
 func (p *sudoParser) runasItem(t string) bool {
-	return t == "ALL" || sudoAliasRE.MatchString(t) || sudoRunasRE.MatchString(t)
+	return t == "ALL" || sudoAliasRE().MatchString(t) || sudoRunasRE().MatchString(t)
 }
 
 func (p *sudoParser) cmndSpec() error {
@@ -186,7 +185,7 @@ func (p *sudoParser) cmnd() error {
 	case cmd == "":
 		p.pos = start
 		return p.fail("a command is missing")
-	case sudoAliasRE.MatchString(name) && name == cmd: // ALL or an alias
+	case sudoAliasRE().MatchString(name) && name == cmd: // ALL or an alias
 	case name == "sudoedit", name == "list" && name == cmd:
 	case strings.HasPrefix(name, "/"):
 	default:

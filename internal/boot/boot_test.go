@@ -330,3 +330,23 @@ func TestBoot_AStopDuringASlowKeyFetchLeavesNoReadyAndAuthorizedKeysAsItWas(t *t
 	entries, _ := os.ReadDir(filepath.Dir(ak))
 	assert.Len(t, entries, 1, "no partial file beside authorized_keys")
 }
+
+func TestBoot_TheKeysStepCountsTheKeysAndTheSourcesItWasGiven(t *testing.T) {
+	ks := newKeyServer(t)
+	ks.set("/alice.keys", pubKey(t, "a1")+"\n"+pubKey(t, "a2")+"\n")
+	for rcEnv, want := range map[string]string{
+		"DEFAULT_USER=human\n": "no keys: DEFAULT_KEY and DEFAULT_KEY_IMPORT are unset",
+		"DEFAULT_USER=human\nDEFAULT_KEY=\"" + pubKey(t, "lit") + "\"\n":                            "1 key from 1 source",
+		"DEFAULT_USER=human\nDEFAULT_KEY_IMPORT=gh:alice\nDEFAULT_KEY=\"" + pubKey(t, "l") + "\"\n": "3 keys from 2 sources",
+	} {
+		f := bootRoot(t, rcEnv)
+		f.GitHubURL = ks.URL
+		results, err := runBoot(t, f, nil)
+		require.NoError(t, err)
+		for _, r := range results {
+			if r.Step == "keys" {
+				assert.Equal(t, want, r.Message, rcEnv)
+			}
+		}
+	}
+}

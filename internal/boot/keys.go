@@ -40,12 +40,27 @@ func (b *Boot) keys(ctx context.Context) (Outcome, string, error) {
 			kept++
 		}
 	}
-	msg := fmt.Sprintf("%d keys from %d sources", n, len(sets))
+	sources := len(b.cfg.Imports)
+	if strings.TrimSpace(b.cfg.Keys) != "" {
+		sources++
+	}
+	msg := "no keys: DEFAULT_KEY and DEFAULT_KEY_IMPORT are unset"
+	if sources > 0 {
+		msg = fmt.Sprintf("%s from %s", plural(n, "key"), plural(sources, "source"))
+	}
 	if kept > 0 {
-		msg += fmt.Sprintf("; %d of them kept from last time", kept)
+		msg += fmt.Sprintf("; %s kept the keys of last time", plural(kept, "source"))
 	}
 	if len(warnings) > 0 {
 		return Warning, msg + "; " + strings.Join(warnings, "; "), nil
 	}
 	return outcome(changed), msg, nil
+}
+
+// plural writes "1 key", "2 keys".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -293,6 +293,7 @@ func (c *Config) loadUser(src source, name, where string, bad func(string, strin
 	}
 	a.Shell, _ = src.get("DEFAULT_USER_SHELL")
 	if a.Shell == "" {
+		a.DefaultShell = true
 		a.Shell = "/bin/sh"
 		if _, err := os.Stat(c.path("/bin/bash")); err == nil {
 			a.Shell = "/bin/bash"

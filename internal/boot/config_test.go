@@ -43,7 +43,7 @@ func TestLoad_ReadsTheOldChartsRcEnvAsBashWould(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "box-1", c.Hostname)
 	require.NotNil(t, c.User)
-	assert.Equal(t, users.Account{Name: "human", UID: 1000, Shell: "/bin/sh", Groups: []string{"adm"}}, *c.User,
+	assert.Equal(t, users.Account{Name: "human", UID: 1000, Shell: "/bin/sh", Groups: []string{"adm"}, DefaultShell: true}, *c.User,
 		"defaults: uid 1000, adm, /bin/sh where the root has no bash")
 	assert.Equal(t, "ALL=(ALL) NOPASSWD:ALL", c.Sudo)
 	assert.Equal(t, []string{"gh:alice", "lp:bob"}, c.Imports)
@@ -58,7 +58,7 @@ func TestLoad_ReadsExportsQuotesCommentsExpansionAndMultiLineValues(t *testing.T
 	c, err := Load(testRoot(t, sample(t, "exported.env")), []string{"HOME_BASE=/srv"})
 	require.NoError(t, err)
 	require.NotNil(t, c.User)
-	assert.Equal(t, users.Account{Name: "admin", UID: 1500, Shell: "/bin/sh", Groups: []string{"adm", "sudo"}}, *c.User)
+	assert.Equal(t, users.Account{Name: "admin", UID: 1500, Shell: "/bin/sh", Groups: []string{"adm", "sudo"}, DefaultShell: true}, *c.User)
 	assert.Equal(t, "ALL=(ALL:ALL) ALL", c.Sudo)
 	assert.Equal(t, "echo demo for /srv", c.CustomizeCommand, "${PROJECT} from the file, $HOME_BASE from the environment")
 	assert.Equal(t, 2, strings.Count(c.Keys, "ssh-ed25519"), "a quoted value may span lines")

@@ -23,6 +23,9 @@ type Account struct {
 	UID    int      // DEFAULT_USER_ID; also the gid of its private group
 	Shell  string   // DEFAULT_USER_SHELL
 	Groups []string // DEFAULT_USER_GROUPS: extra groups
+	// DefaultShell says Shell is boxinit's default, not DEFAULT_USER_SHELL:
+	// an existing account keeps the shell it has (chsh, the image's).
+	DefaultShell bool
 }
 
 // Home is where the account lives: /home/NAME.
@@ -191,7 +194,10 @@ func (d *db) ensureUser(a Account) {
 	if f == nil {
 		f = []string{a.Name, "x", id, id, "", a.Home(), a.Shell}
 	} else {
-		f[3], f[5], f[6] = id, a.Home(), a.Shell
+		f[3], f[5] = id, a.Home()
+		if !a.DefaultShell || f[6] == "" {
+			f[6] = a.Shell
+		}
 	}
 	d.set(d.passwd, i, f)
 

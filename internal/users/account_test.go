@@ -177,6 +177,27 @@ func TestEnsureAccount_AddsMissingGroupsToAnExistingAccountAndFixesItsShell(t *t
 	assert.Equal(t, 1, strings.Count(read(t, root, "/etc/group"), "human:x:1000:"), "no duplicate private group")
 }
 
+func TestEnsureAccount_AnExistingAccountKeepsItsShellUnlessOneIsAskedFor(t *testing.T) {
+	root := seedRoot(t, "debian")
+	zsh := human
+	zsh.Shell = "/bin/zsh" // as `chsh -s /bin/zsh` left it
+	_, err := EnsureAccount(root, zsh, discard)
+	require.NoError(t, err)
+
+	byDefault := human
+	byDefault.Shell, byDefault.DefaultShell = "/bin/bash", true
+	ch, err := EnsureAccount(root, byDefault, discard)
+	require.NoError(t, err)
+	assert.Empty(t, ch.Files, "DEFAULT_USER_SHELL unset: nothing to change")
+	assert.Contains(t, read(t, root, "/etc/passwd"), "\nhuman:x:1000:1000::/home/human:/bin/zsh\n")
+
+	asked := human
+	asked.Shell = "/bin/bash"
+	_, err = EnsureAccount(root, asked, discard)
+	require.NoError(t, err)
+	assert.Contains(t, read(t, root, "/etc/passwd"), "\nhuman:x:1000:1000::/home/human:/bin/bash\n", "DEFAULT_USER_SHELL wins")
+}
+
 func TestEnsureAccount_RefusesWhatBelongsToSomeoneElse(t *testing.T) {
 	for _, tc := range []struct {
 		name  string

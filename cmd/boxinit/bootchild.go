@@ -126,7 +126,6 @@ func bootInChild(ctx context.Context, exe string, args []string, r *reaper.Reape
 	if err != nil {
 		return fmt.Errorf("boot: %w", err)
 	}
-	defer rd.Close()
 	relay := &bootRelay{}
 	view.setBoot(relay)
 	p, err := r.Start(&reaper.Cmd{
@@ -137,11 +136,13 @@ func bootInChild(ctx context.Context, exe string, args []string, r *reaper.Reape
 	})
 	wr.Close()
 	if err != nil {
+		rd.Close()
 		return fmt.Errorf("boot: start %s boot: %w", exe, err)
 	}
 	read := make(chan struct{})
-	go func() {
+	go func() { // until the child's end: it never writes to a closed pipe
 		defer close(read)
+		defer rd.Close()
 		sc := bufio.NewScanner(rd)
 		sc.Buffer(make([]byte, 4096), 1<<20)
 		for sc.Scan() {

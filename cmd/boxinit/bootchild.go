@@ -57,18 +57,28 @@ func bootArgs(args, command []string, root string) []string {
 	return append(out, "--root="+root)
 }
 
-// errBootChild is a failed boot child: it has logged why.
-var errBootChild = errors.New("boot failed")
+var (
+	// errBootChild is a failed boot child: it has logged why.
+	errBootChild = errors.New("boot failed")
+	// errNoChild is a boot child that could not start.
+	errNoChild = errors.New("cannot start the boot child")
+)
 
 // runBoot runs the boot sequence: in a child process when PID 1 runs it
 // (mode init), in this process for `boxinit boot`, reporting to PID 1 when
 // it is PID 1's boot child.
 func runBoot(ctx context.Context, mode string, args []string, cfg *config, bootCfg *boot.Config, r *reaper.Reaper, view *statusView) error {
 	if mode == "init" {
-		if exe, err := os.Executable(); err == nil {
-			return bootInChild(ctx, exe, bootArgs(args, cfg.command, bootCfg.Root), r, view)
+		exe, err := os.Executable()
+		if err == nil {
+			err = bootInChild(ctx, exe, bootArgs(args, cfg.command, bootCfg.Root), r, view)
+			if !errors.Is(err, errNoChild) {
+				return err
+			}
 		}
-		// No path to this binary: boot here, as a bigger PID 1.
+		// No path to this binary, or it cannot run: boot here, as a
+		// bigger PID 1.
+		cfg.log.Warn("boot runs in PID 1: no boot child", "err", err)
 	}
 	b := boot.New(bootCfg, cfg.log, r)
 	view.setBoot(b)
@@ -124,9 +134,8 @@ func (w *reportWriter) send(rep bootReport) {
 func bootInChild(ctx context.Context, exe string, args []string, r *reaper.Reaper, view *statusView) error {
 	rd, wr, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("boot: %w", err)
+		return fmt.Errorf("%w: %w", errNoChild, err)
 	}
-	defer rd.Close()
 	relay := &bootRelay{}
 	view.setBoot(relay)
 	p, err := r.Start(&reaper.Cmd{
@@ -137,11 +146,13 @@ func bootInChild(ctx context.Context, exe string, args []string, r *reaper.Reape
 	})
 	wr.Close()
 	if err != nil {
-		return fmt.Errorf("boot: start %s boot: %w", exe, err)
+		rd.Close()
+		return fmt.Errorf("%w: %s: %w", errNoChild, exe, err)
 	}
 	read := make(chan struct{})
-	go func() {
+	go func() { // until the child's end: it never writes to a closed pipe
 		defer close(read)
+		defer rd.Close()
 		sc := bufio.NewScanner(rd)
 		sc.Buffer(make([]byte, 4096), 1<<20)
 		for sc.Scan() {

@@ -266,7 +266,6 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		view.setCron(scheduler)
 		scheduler.Start()
 	}
-	releaseBootMemory()
 	view.setState(status.Ready)
 	return r.Supervise(opts)
 }

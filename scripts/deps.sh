@@ -16,7 +16,7 @@ if [ "$engine" = podman ]; then
 	packages+=(podman runc catatonit)
 fi
 if [ "$mode" != demo ]; then
-	packages+=(util-linux bsdutils procps bash tini passwd sudo)
+	packages+=(util-linux bsdutils procps bash tini passwd sudo time) # time: make bench's max RSS
 fi
 
 if ! command -v "${GO:-go}" >/dev/null 2>&1; then

@@ -58,6 +58,28 @@ func render(w io.Writer, d *Document, now time.Time) {
 	}
 	fmt.Fprintf(w, "\nprocesses: %d children, %d orphans reaped\n", d.Processes.Children, d.Processes.OrphansReaped)
 
+	if len(d.Services) > 0 {
+		fmt.Fprintf(w, "\nservices: %d\n", len(d.Services))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  UNIT\tSTATE\tPID\tRESTARTS\tSINCE")
+		for _, s := range d.Services {
+			state := s.State + " (" + s.Sub + ")"
+			if s.State == "failed" && s.LastExit != "" {
+				state += ", " + s.LastExit
+			}
+			pid := "-"
+			if s.MainPID > 0 {
+				pid = fmt.Sprint(s.MainPID)
+			}
+			since := "-"
+			if !s.Since.IsZero() {
+				since = s.Since.Format("15:04:05") + " (" + ago(now, s.Since) + " ago)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", clip(s.Name, 32), clip(state, 30), pid, s.Restarts, since)
+		}
+		tw.Flush()
+	}
+
 	if d.Cron == nil {
 		return
 	}

@@ -136,8 +136,8 @@ func TestServices_NginxAndRedisFromAptRunRestartAndStopUnprivileged(t *testing.T
 	status, err := podman(t, "exec", name, "boxinit", "status")
 	require.NoError(t, err, status)
 	t.Logf("boxinit status:\n%s", status)
-	assert.Regexp(t, `nginx\.service +active \(running\)`, status)
-	assert.Regexp(t, `redis-server\.service +active \(running\) +\d+ +1 `, status, "one restart")
+	assert.Regexp(t, `nginx\.service +active +\d+ +0 `, status)
+	assert.Regexp(t, `redis-server\.service +active +\d+ +1 `, status, "one restart")
 
 	if mem, err := podman(t, "exec", name, "grep", "-E", "^(VmRSS|RssAnon|VmHWM)", "/proc/1/status"); err == nil {
 		t.Logf("measured: PID 1 with nginx, redis and sshd running: %s", strings.Join(strings.Fields(mem), " "))

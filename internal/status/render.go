@@ -62,22 +62,29 @@ func render(w io.Writer, d *Document, now time.Time) {
 		fmt.Fprintf(w, "\nservices: %d\n", len(d.Services))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  UNIT\tSTATE\tPID\tRESTARTS\tSINCE")
+		var failed []Service
 		for _, s := range d.Services {
-			state := s.State + " (" + s.Sub + ")"
-			if s.State == "failed" && s.LastExit != "" {
-				state += ", " + s.LastExit
-			}
 			pid := "-"
 			if s.MainPID > 0 {
 				pid = fmt.Sprint(s.MainPID)
 			}
-			since := "-"
-			if !s.Since.IsZero() {
-				since = s.Since.Format("15:04:05") + " (" + ago(now, s.Since) + " ago)"
+			state := s.State
+			if s.Sub != "" && s.Sub != "running" && s.Sub != "dead" && s.Sub != s.State {
+				state += "/" + s.Sub // activating/start-pre, active/exited, deactivating/stop-sigterm…
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", clip(s.Name, 32), clip(state, 30), pid, s.Restarts, since)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", clip(s.Name, 30), clip(state, 22), pid, s.Restarts, ago(now, s.Since))
+			if s.State == "failed" {
+				failed = append(failed, s)
+			}
 		}
 		tw.Flush()
+		for _, s := range failed {
+			why := s.Result
+			if s.LastExit != "" {
+				why = s.LastExit + " (" + s.Result + ")"
+			}
+			fmt.Fprintf(w, "  %s failed: %s\n", clip(s.Name, 30), clip(why, 38))
+		}
 	}
 
 	if d.Cron == nil {

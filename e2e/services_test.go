@@ -133,11 +133,24 @@ func TestServices_NginxAndRedisFromAptRunRestartAndStopUnprivileged(t *testing.T
 	assert.True(t, serves(webAddr), "nginx serves after the restart")
 	assert.Contains(t, sc("status", "nginx"), "Active: active (running)")
 
+	_, err = podman(t, "exec", name, "systemctl", "disable", "--now", "redis-server")
+	require.NoError(t, err)
+	assert.False(t, pong(redAddr), "disable --now stops it")
+	out, err = podman(t, "exec", name, "systemctl", "is-enabled", "redis-server")
+	assert.Error(t, err, "is-enabled exits 1 once disabled")
+	assert.Equal(t, "disabled", strings.TrimSpace(out))
+	out, err = podman(t, "exec", name, "systemctl", "is-active", "redis-server")
+	assert.Error(t, err, "is-active exits 3 once stopped")
+	assert.Equal(t, "inactive", strings.TrimSpace(out))
+	sc("enable", "--now", "redis-server")
+	assert.True(t, pong(redAddr), "enable --now starts it")
+	assert.Equal(t, "enabled", sc("is-enabled", "redis-server"))
+
 	status, err := podman(t, "exec", name, "boxinit", "status")
 	require.NoError(t, err, status)
 	t.Logf("boxinit status:\n%s", status)
 	assert.Regexp(t, `nginx\.service +active +\d+ +0 `, status)
-	assert.Regexp(t, `redis-server\.service +active +\d+ +1 `, status, "one restart")
+	assert.Regexp(t, `redis-server\.service +active +\d+ +[01] `, status, "restarts (counted until the stop)")
 
 	if mem, err := podman(t, "exec", name, "grep", "-E", "^(VmRSS|RssAnon|VmHWM)", "/proc/1/status"); err == nil {
 		t.Logf("measured: PID 1 with nginx, redis and sshd running: %s", strings.Join(strings.Fields(mem), " "))

@@ -152,6 +152,22 @@ func TestServices_NginxAndRedisFromAptRunRestartAndStopUnprivileged(t *testing.T
 	assert.Regexp(t, `nginx\.service +active +\d+ +0 `, status)
 	assert.Regexp(t, `redis-server\.service +active +\d+ +[01] `, status, "restarts (counted until the stop)")
 
+	// apt-get install in the running container: deb-systemd-helper enables
+	// the unit through systemctl (preset); with no /run/systemd/system,
+	// invoke-rc.d blocks the start ("No init system"), so it is started by
+	// hand, as README says.
+	out, err = podman(t, "exec", "-e", "DEBIAN_FRONTEND=noninteractive", name, "sh", "-c",
+		"apt-get update -qq && apt-get install -y -qq --no-install-recommends memcached")
+	if err != nil {
+		t.Logf("apt-get install memcached in the container failed (no mirror?), not checked: %v\n%s", err, out)
+	} else {
+		assert.Equal(t, "enabled", sc("is-enabled", "memcached"))
+		out, _ = podman(t, "exec", name, "systemctl", "is-active", "memcached")
+		assert.Equal(t, "inactive", strings.TrimSpace(out), "installing does not start it")
+		sc("start", "memcached")
+		assert.Equal(t, "active", sc("is-active", "memcached"))
+	}
+
 	if mem, err := podman(t, "exec", name, "grep", "-E", "^(VmRSS|RssAnon|VmHWM)", "/proc/1/status"); err == nil {
 		t.Logf("measured: PID 1 with nginx, redis and sshd running: %s", strings.Join(strings.Fields(mem), " "))
 	}
@@ -165,4 +181,5 @@ func TestServices_NginxAndRedisFromAptRunRestartAndStopUnprivileged(t *testing.T
 	assert.NotContains(t, logs, "grace period over", "every unit stopped its own way in time")
 	assert.Regexp(t, `msg=stopped unit=nginx.service`, logs)
 	assert.Regexp(t, `msg=stopped unit=redis-server.service`, logs)
+	assert.Regexp(t, `msg=stopped unit=memcached.service|apt-get install memcached`, logs+out)
 }

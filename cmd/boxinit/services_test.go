@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/boxinit/boxinit/internal/status"
+	"github.com/boxinit/boxinit/internal/testutil"
 )
 
 // systemctlCmd runs the binary as `systemctl` (a link named so) with args.
@@ -205,4 +206,26 @@ func TestInit_StartsTheEnabledUnitsDrivesThemWithSystemctlAndStopsThemTheirWay(t
 	code, _ = p.wait(15 * time.Second)
 	assert.Equal(t, 0, code)
 	assert.Len(t, lines(t, marks+"/stops"), 3, "ExecStop= at shutdown")
+}
+
+func TestSystemctl_RequestsAreRootsOnlyAndANonRootUserIsToldSo(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir, err := os.MkdirTemp("", "boxinit-systemctl") // t.TempDir's parent is root's only
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	sock := filepath.Join(dir, "boxinit.sock")
+	l, err := status.Listen(sock)
+	require.NoError(t, err)
+	defer l.Close()
+	link := filepath.Join(dir, "systemctl")
+	require.NoError(t, os.Symlink(boxinitBin, link))
+	cmd := exec.Command(link, "--socket="+sock, "restart", "nginx")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", out)
+	assert.Equal(t, 1, ee.ExitCode())
+	assert.Contains(t, string(out), "access denied")
+	assert.Contains(t, string(out), "root only")
 }

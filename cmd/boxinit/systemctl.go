@@ -302,9 +302,6 @@ func fileVerb(verb string, names []string, root string, quiet bool, stdout, stde
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "Failed to %s unit: %v\n", verb, err)
-		if errors.Is(err, units.ErrNotFound) {
-			return sysctlFailed
-		}
 		return sysctlFailed
 	}
 	return sysctlOK

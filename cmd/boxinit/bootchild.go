@@ -66,7 +66,11 @@ var errBootChild = errors.New("boot failed")
 func runBoot(ctx context.Context, mode string, args []string, cfg *config, bootCfg *boot.Config, r *reaper.Reaper, view *statusView) error {
 	if mode == "init" {
 		if exe, err := os.Executable(); err == nil {
-			return bootInChild(ctx, exe, bootArgs(args, cfg.command, bootCfg.Root), r, view)
+			a := bootArgs(args, cfg.command, bootCfg.Root)
+			if cfg.bootReadyFile != "" {
+				a = append(a, "--ready-file="+cfg.bootReadyFile) // PID 1 touches the real one after the services
+			}
+			return bootInChild(ctx, exe, a, r, view)
 		}
 		// No path to this binary: boot here, as a bigger PID 1.
 	}

@@ -157,6 +157,9 @@ type config struct {
 	servicesSet bool // --services or BOXINIT_SERVICES given
 	log         *slog.Logger
 	bootReport  bool // this `boxinit boot` is PID 1's boot child
+	// bootReadyFile is where the boot child touches its ready file when
+	// PID 1 touches --ready-file itself, after the services ("": none).
+	bootReadyFile string
 }
 
 func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
@@ -269,10 +272,19 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		},
 	}
 
+	if svcs != nil && hasEnabledUnits(bootCfg.Root) {
+		cfg.bootReadyFile = bootCfg.ReadyFile + ".boot"
+		if err := boot.RemoveReady(bootCfg); err != nil { // stale, from the last run
+			cfg.log.Error("cannot remove the ready file", "path", bootCfg.ReadyFile, "err", err)
+		}
+	}
 	ctx, release := r.WatchStop(context.Background())
 	err = runBoot(ctx, mode, args, cfg, bootCfg, r, view)
 	if err == nil && svcs != nil {
 		svcs.startServices(ctx, cfg, mainProgram(cfg.command, bootCfg.Env))
+		if cfg.bootReadyFile != "" && ctx.Err() == nil {
+			readyAfterServices(cfg, bootCfg)
+		}
 	}
 	if sig := release(); sig != 0 {
 		r.Shutdown(opts, "stopped during boot")

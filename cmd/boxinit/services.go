@@ -211,6 +211,19 @@ func (h *serviceHost) running() *services.Manager {
 	return h.m
 }
 
+// readyAfterServices moves the boot child's ready file to --ready-file once
+// the services have started: a probe of the file sees the system ready
+// only with its units up, as `boxinit status --ready` does.
+func readyAfterServices(cfg *config, bootCfg *boot.Config) {
+	tmp := filepath.Join(bootCfg.Root, cfg.bootReadyFile)
+	if _, err := os.Stat(tmp); err != nil {
+		return // boot did not finish its ready step
+	}
+	if err := os.Rename(tmp, filepath.Join(bootCfg.Root, bootCfg.ReadyFile)); err != nil {
+		cfg.log.Error("cannot make the ready file", "path", bootCfg.ReadyFile, "err", err)
+	}
+}
+
 // stopServices stops every started unit in the reverse order of the
 // starts, within what is left of the grace period.
 func stopServices(h *serviceHost, deadline time.Time, log interface{ Warn(string, ...any) }) {

@@ -124,7 +124,7 @@ func serviceTree(t *testing.T, marks string) string {
 	root := bootTree(t, "SECRET_TOKEN=hunter2\n")
 	dir := filepath.Join(root, "etc/systemd/system")
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "multi-user.target.wants"), 0o755))
-	unit := "[Unit]\nDescription=Demo daemon\n\n[Service]\n" +
+	unit := "[Unit]\nDescription=Demo daemon\n\n[Service]\nExecStartPre=/bin/sh -c 'sleep 0.3; touch " + marks + "/pre'\n" +
 		"ExecStart=/bin/sh -c 'echo started token=hunter2; env > " + marks + "/env; echo $$$$ >> " + marks + "/pids; exec sleep 1000'\n" +
 		"ExecStop=/bin/sh -c 'echo stopped >> " + marks + "/stops; kill $MAINPID'\n" +
 		"Restart=on-failure\nRestartSec=100ms\n\n[Install]\nWantedBy=multi-user.target\n"
@@ -145,8 +145,12 @@ func TestInit_StartsTheEnabledUnitsDrivesThemWithSystemctlAndStopsThemTheirWay(t
 	marks := t.TempDir()
 	root := serviceTree(t, marks)
 	sock := filepath.Join(t.TempDir(), "boxinit.sock")
+	require.NoError(t, os.WriteFile(filepath.Join(root, "ready"), nil, 0o644)) // stale, from the last run
 	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true")
+	time.Sleep(100 * time.Millisecond) // PID 1 removes the stale ready file first thing
 	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
+	assert.FileExists(t, marks+"/pre", "the ready file comes once the units have started")
+	assert.NoFileExists(t, filepath.Join(root, "ready.boot"))
 	eventually(t, 5*time.Second, "demo.service started", func() bool { return len(lines(t, marks+"/pids")) == 1 })
 
 	env := strings.Join(lines(t, marks+"/env"), "\n")

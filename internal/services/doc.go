@@ -53,8 +53,9 @@
 // verbs (enable, disable, preset, mask, unmask, is-enabled) work on the
 // files without PID 1, as `systemctl --root`.
 //
-// Left: BOXINIT_REQUIRED_UNITS; /ready is touched by the boot child before
-// the units start (status turns ready after them); journalctl; the
+// --ready-file and the ready state come after the units have started (the
+// boot child touches FILE.boot; PID 1 renames it). Left:
+// BOXINIT_REQUIRED_UNITS; journalctl; the
 // /run/systemd/system marker (below); show's other properties;
 // list-unit-files; images without systemctl get the link at build time
 // only (images/debian), not at boot.

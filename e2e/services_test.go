@@ -178,6 +178,11 @@ func TestServices_NginxAndRedisFromAptRunRestartAndStopUnprivileged(t *testing.T
 	code, _ := podman(t, "inspect", name, "--format", "{{.State.ExitCode}}")
 	assert.Equal(t, "0", strings.TrimSpace(code))
 	logs, _ := podman(t, "logs", name)
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "msg=stopped") || strings.Contains(line, "shutting down") {
+			t.Logf("measured: %s", line)
+		}
+	}
 	assert.NotContains(t, logs, "grace period over", "every unit stopped its own way in time")
 	assert.Regexp(t, `msg=stopped unit=nginx.service`, logs)
 	assert.Regexp(t, `msg=stopped unit=redis-server.service`, logs)

@@ -45,7 +45,7 @@ demo: deps-demo ## install what it needs, build the Debian image, run it: boxini
 	./scripts/demo.sh
 
 demo-pid1: build ## without containers: boxinit as PID 1 of a new PID namespace (root)
-	unshare --pid --fork --mount-proc $(BIN)/boxinit --cron= --socket= --ready-file=/tmp/boxinit-demo.ready --grace-period=3s -- scripts/demo-main.sh; \
+	unshare --pid --fork --mount-proc $(BIN)/boxinit --cron= --socket= --services=false --ready-file=/tmp/boxinit-demo.ready --grace-period=3s -- scripts/demo-main.sh; \
 	echo "boxinit exited with $$?"
 
 test: deps ## the whole test suite; builds the images for the e2e tests when $(ENGINE) is there (root)

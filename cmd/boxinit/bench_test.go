@@ -210,7 +210,7 @@ func BenchmarkBoot(b *testing.B) {
 		{"rc.local", "bash " + rc + "/rc.local", []string{"rc.user"}},
 		// As an init does it (boot in a child process), to a main command
 		// that exits at once; the shutdown after it is in the time too.
-		{"boxinit-init", benchBin() + " --cron= --socket= --ready-file=/etc/ready -- true", nil},
+		{"boxinit-init", benchBin() + " --cron= --socket= --services=false --ready-file=/etc/ready -- true", nil},
 	}
 	for _, warm := range []bool{false, true} {
 		total := make([]time.Duration, len(ways))

@@ -71,7 +71,11 @@ func runBoot(ctx context.Context, mode string, args []string, cfg *config, bootC
 	if mode == "init" {
 		exe, err := os.Executable()
 		if err == nil {
-			err = bootInChild(ctx, exe, bootArgs(args, cfg.command, bootCfg.Root), r, view)
+			a := bootArgs(args, cfg.command, bootCfg.Root)
+			if cfg.bootReadyFile != "" {
+				a = append(a, "--ready-file="+cfg.bootReadyFile) // PID 1 touches the real one after the services
+			}
+			err = bootInChild(ctx, exe, a, r, view)
 			if !errors.Is(err, errNoChild) {
 				return err
 			}

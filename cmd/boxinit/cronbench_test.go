@@ -43,7 +43,7 @@ func BenchmarkCronEverySecond(b *testing.B) {
 		{"boxinit", func(out string) *exec.Cmd {
 			crontab := filepath.Join(dir, "boxinit.crontab")
 			_ = os.WriteFile(crontab, []byte("@every 1s root date +\\%s.\\%N >> "+out+"\n"), 0o644)
-			cmd := exec.Command(benchBin(), "--socket=", "--cron="+crontab, "--ready-file="+filepath.Join(dir, "ready"), "--", "sleep", secs)
+			cmd := exec.Command(benchBin(), "--socket=", "--services=false", "--cron="+crontab, "--ready-file="+filepath.Join(dir, "ready"), "--", "sleep", secs)
 			cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
 			return cmd
 		}},

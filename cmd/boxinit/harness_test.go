@@ -56,9 +56,9 @@ type initProc struct {
 func startInit(t *testing.T, args ...string) *initProc {
 	t.Helper()
 	testutil.RequireRoot(t)
-	// The machine's own crontabs are not the test's business: --cron= unless
-	// the test names its own.
-	args = append([]string{"--ready-file=" + filepath.Join(t.TempDir(), "ready"), "--cron=", "--socket="}, args...)
+	// The machine's own crontabs and systemd units are not the test's
+	// business: --cron= and --services=false unless the test says otherwise.
+	args = append([]string{"--ready-file=" + filepath.Join(t.TempDir(), "ready"), "--cron=", "--socket=", "--services=false"}, args...)
 	p := &initProc{t: t, cmd: exec.Command("unshare", append([]string{"--mount-proc", boxinitBin}, args...)...), done: make(chan struct{})}
 	p.cmd.Stdout = &p.out
 	p.cmd.Stderr = &p.out

@@ -194,7 +194,7 @@ func TestInit_HUPAndINTIgnoredAtStartStayIgnoredInTheMainCommand(t *testing.T) {
 	dir := t.TempDir()
 	// As `nohup boxinit` (HUP) or `boxinit … &` in a script (INT) start it.
 	cmd := exec.Command("sh", "-c", `trap '' HUP INT; exec unshare --mount-proc "$0" "$@"`, boxinitBin,
-		"--cron=", "--socket=", "--ready-file="+dir+"/ready", "--", "sh", "-c", "grep SigIgn /proc/self/status > "+dir+"/ign")
+		"--cron=", "--socket=", "--services=false", "--ready-file="+dir+"/ready", "--", "sh", "-c", "grep SigIgn /proc/self/status > "+dir+"/ign")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
@@ -210,7 +210,7 @@ func TestInit_HUPAndINTIgnoredAtStartStayIgnoredInTheMainCommand(t *testing.T) {
 func TestInit_RunsTheMainCommandWhereItWasStartedAndHoldsOnlySlashItself(t *testing.T) {
 	testutil.RequireRoot(t)
 	dir := t.TempDir()
-	cmd := exec.Command("unshare", "--mount-proc", boxinitBin, "--cron=", "--socket=", "--ready-file="+filepath.Join(dir, "ready"),
+	cmd := exec.Command("unshare", "--mount-proc", boxinitBin, "--cron=", "--socket=", "--services=false", "--ready-file="+filepath.Join(dir, "ready"),
 		"--", "sh", "-c", "pwd > pwd; readlink /proc/1/cwd > init-cwd")
 	cmd.Dir = dir // the image's WORKDIR
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
@@ -231,7 +231,7 @@ func TestInit_GivesAnInteractiveShellTheTerminalSoJobControlWorks(t *testing.T) 
 	}
 	// script(1) gives the command a pseudo-terminal as its controlling
 	// terminal, as `docker run -it` does; boxinit is PID 1 inside unshare.
-	inner := "unshare --pid --fork --mount-proc " + boxinitBin + " --cron= --socket= --ready-file=" + t.TempDir() + "/ready" +
+	inner := "unshare --pid --fork --mount-proc " + boxinitBin + " --cron= --socket= --services=false --ready-file=" + t.TempDir() + "/ready" +
 		` -- bash -i -c 'sleep 0.2 & wait %1; echo JOB-$?-DONE'`
 	cmd := exec.Command("timeout", "20", "script", "-qec", inner, "/dev/null")
 	out, err := cmd.CombinedOutput()
@@ -386,7 +386,7 @@ kill -TERM $PPID
 sleep 60
 `)
 	outer := `sleep 60 & sibling=$!
-` + boxinitBin + ` --cron= --socket= --ready-file=` + dir + `/ready --grace-period=2s -- ` + main + `
+` + boxinitBin + ` --cron= --socket= --services=false --ready-file=` + dir + `/ready --grace-period=2s -- ` + main + `
 echo "code=$?"
 kill -0 $sibling && echo sibling=alive
 kill -0 $(cat ` + dir + `/orphan) 2>/dev/null || echo orphan=gone

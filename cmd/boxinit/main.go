@@ -8,6 +8,7 @@
 //	boxinit boot  [flags]                     run the boot sequence once and exit
 //	boxinit check [flags]                     validate the configuration; change nothing
 //	boxinit status [--json] [--ready] [--socket PATH]   ask the running init over its control socket
+//	boxinit systemctl [flags] VERB [UNIT...]  the image's services (also as a link named systemctl)
 //	boxinit version                           print the version
 //
 // Flags, each also read from BOXINIT_<NAME> (upper case, '-' → '_') of the
@@ -33,7 +34,10 @@
 //	--cron-spool       user crontab directories, file USER runs as USER
 //	                   (/var/spool/cron/crontabs,/var/spool/cron,/etc/crontabs); empty: none
 //	--cron-overlap     skip (default): no new run while the previous one goes on; allow
-//	--socket           control socket for boxinit status (/run/boxinit.sock); empty: none
+//	--socket           control socket for boxinit status and systemctl (/run/boxinit.sock); empty: none
+//	--services         run the image's systemd units enabled for multi-user.target after boot
+//	                   (true as PID 1, when no systemd runs; nothing to do when none is enabled);
+//	                   false (BOXINIT_SERVICES=false): none; a subreaper runs them only when told true
 //	--log-format       text or json (log/slog to stderr)
 //	--log-level        debug, info, warn or error
 //
@@ -88,6 +92,7 @@ import (
 	"github.com/boxinit/boxinit/internal/boot"
 	"github.com/boxinit/boxinit/internal/cron"
 	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/services"
 	"github.com/boxinit/boxinit/internal/sigearly"
 	"github.com/boxinit/boxinit/internal/status"
 )
@@ -101,6 +106,11 @@ const (
 )
 
 func main() {
+	services.RunHelperIfAsked() // a service's command, re-executed to set its umask, limits and user
+	if calledAsSystemctl(os.Args[0]) {
+		sigearly.Release()
+		os.Exit(runSystemctl(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	// The stop signals are caught since sigearly's init; the rest now.
 	sigs := reaper.CatchOn(sigearly.Stop, sigearly.Child)
 	os.Exit(run(os.Args[1:], sigs, os.Stderr))
@@ -143,8 +153,13 @@ type config struct {
 	cronSpool   []string
 	cronOverlap bool
 	socket      string
+	services    bool // run the image's enabled systemd units
+	servicesSet bool // --services or BOXINIT_SERVICES given
 	log         *slog.Logger
 	bootReport  bool // this `boxinit boot` is PID 1's boot child
+	// bootReadyFile is where the boot child touches its ready file when
+	// PID 1 touches --ready-file itself, after the services ("": none).
+	bootReadyFile string
 }
 
 func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
@@ -159,6 +174,9 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		case "status":
 			sigearly.Release() // a client: SIGTERM ends it at once
 			return runStatus(args[1:], os.Stdout, stderr)
+		case "systemctl":
+			sigearly.Release()
+			return runSystemctl(args[1:], os.Stdout, stderr)
 		}
 	}
 	if mode == "check" {
@@ -217,14 +235,22 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		return exitFailed
 	}
 	var scheduler *cron.Scheduler
-	view := newStatusView(r)
+	var svcs *serviceHost
+	if mode == "init" && runsServices(cfg, bootCfg.Root, r.IsInit()) {
+		svcs = newServiceHost(cfg, bootCfg, r)
+	}
+	view := newStatusView(r, svcs)
 	if cfg.socket != "" && mode == "init" {
 		// Before boot starts a child: Listen sets the umask for its bind.
 		if l, err := status.Listen(cfg.socket); err != nil {
 			cfg.log.Error("no control socket: boxinit status will not answer", "err", err)
 		} else {
 			defer os.Remove(cfg.socket) // no stale socket after a clean exit
-			go status.Serve(context.Background(), l, view.snapshot, cfg.log)
+			var control status.Control
+			if svcs != nil {
+				control = svcs.control
+			}
+			go status.ServeControl(context.Background(), l, view.snapshot, control, cfg.log)
 		}
 	}
 	opts := reaper.Options{
@@ -234,7 +260,7 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		GracePeriod: cfg.gracePeriod,
 		ForwardTo:   cfg.forwardTo,
 		Rewrite:     cfg.rewrite,
-		OnStop: func() {
+		OnStop: func(deadline time.Time) {
 			view.setState(status.Stopping)
 			if err := boot.RemoveReady(bootCfg); err != nil {
 				cfg.log.Error("cannot remove the ready file", "path", bootCfg.ReadyFile, "err", err)
@@ -242,11 +268,24 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 			if scheduler != nil {
 				scheduler.Stop() // runs in progress are stopped with every other process
 			}
+			stopServices(svcs, deadline, cfg.log)
 		},
 	}
 
+	if svcs != nil && hasEnabledUnits(bootCfg.Root) {
+		cfg.bootReadyFile = bootCfg.ReadyFile + ".boot"
+		if err := boot.RemoveReady(bootCfg); err != nil { // stale, from the last run
+			cfg.log.Error("cannot remove the ready file", "path", bootCfg.ReadyFile, "err", err)
+		}
+	}
 	ctx, release := r.WatchStop(context.Background())
 	err = runBoot(ctx, mode, args, cfg, bootCfg, r, view)
+	if err == nil && svcs != nil {
+		svcs.startServices(ctx, cfg, mainProgram(cfg.command, bootCfg.Env))
+		if cfg.bootReadyFile != "" && ctx.Err() == nil {
+			readyAfterServices(cfg, bootCfg)
+		}
+	}
 	if sig := release(); sig != 0 {
 		r.Shutdown(opts, "stopped during boot")
 		return 128 + int(sig)
@@ -284,6 +323,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 	spools := fs.StringSlice("cron-spool", cron.DefaultSpools, "user crontab directories (what crontab -e writes): file USER runs as USER; empty: none")
 	overlap := fs.String("cron-overlap", "skip", "skip: no run of a job while its previous run goes on; allow: let them overlap")
 	socket := fs.String("socket", "/run/boxinit.sock", "control socket for boxinit status (mode 0600); empty: none")
+	svcs := fs.Bool("services", true, "run the image's systemd units enabled for multi-user.target after boot (false or BOXINIT_SERVICES=false: none; a subreaper only when given true)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -293,7 +333,8 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 		return nil, err
 	}
 
-	cfg.command, cfg.gracePeriod, cfg.socket = fs.Args(), *grace, *socket
+	cfg.command, cfg.gracePeriod, cfg.socket, cfg.services = fs.Args(), *grace, *socket, *svcs
+	cfg.servicesSet = fs.Changed("services") || os.Getenv("BOXINIT_SERVICES") != ""
 	for _, c := range *crontabs {
 		if c = strings.TrimSpace(c); c != "" {
 			cfg.cron = append(cfg.cron, c)
@@ -334,6 +375,7 @@ func usage(w io.Writer, fs *pflag.FlagSet) {
        boxinit boot [flags]                       run the boot sequence once and exit
        boxinit check [flags]                      validate the configuration; change nothing
        boxinit status [--json] [--ready] [--socket PATH]
+       boxinit systemctl [flags] VERB [UNIT...]   the services (a link named systemctl too)
        boxinit version
 
 Flags, each also BOXINIT_<FLAG> (BOXINIT_GRACE_PERIOD=30s; the flag wins; an empty

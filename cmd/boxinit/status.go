@@ -14,6 +14,7 @@ import (
 	"github.com/boxinit/boxinit/internal/cron"
 	"github.com/boxinit/boxinit/internal/procfs"
 	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/services"
 	"github.com/boxinit/boxinit/internal/status"
 )
 
@@ -28,6 +29,7 @@ type statusView struct {
 	boot  []boot.Result
 	boots bootInfo // for the command it runs now
 	sched *cron.Scheduler
+	svcs  *serviceHost
 }
 
 // bootInfo is what status shows of a boot beyond its results: a
@@ -43,8 +45,8 @@ func (v *statusView) setBoot(b bootInfo) {
 	v.boots = b
 }
 
-func newStatusView(r *reaper.Reaper) *statusView {
-	return &statusView{r: r, started: time.Now(), state: status.Booting}
+func newStatusView(r *reaper.Reaper, svcs *serviceHost) *statusView {
+	return &statusView{r: r, started: time.Now(), state: status.Booting, svcs: svcs}
 }
 
 func (v *statusView) addResult(res boot.Result) {
@@ -83,7 +85,7 @@ func (v *statusView) snapshot() status.Document {
 	if v.boots != nil {
 		d.HostCertExpires = v.boots.HostCertExpiry()
 	}
-	sched := v.sched
+	sched, svcs := v.sched, v.svcs
 	v.mu.Unlock()
 	if v.r.IsInit() {
 		d.Mode = "pid1"
@@ -96,6 +98,9 @@ func (v *statusView) snapshot() status.Document {
 				d.Processes.Children++
 			}
 		}
+	}
+	if m := svcs.running(); m != nil {
+		d.Services = serviceStatuses(m.List())
 	}
 	if sched != nil {
 		d.Cron = &status.Cron{Jobs: sched.Jobs(time.Now())}
@@ -148,4 +153,19 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		status.Render(stdout, d, time.Now())
 	}
 	return 0
+}
+
+// serviceStatuses converts the supervisor's view into the status
+// document's own type (its fields are versioned; the supervisor's are not).
+func serviceStatuses(list []services.Status) []status.Service {
+	out := make([]status.Service, 0, len(list))
+	for _, st := range list {
+		s := status.Service{Name: st.Name, State: st.ActiveState, Sub: st.SubState, Result: st.Result,
+			MainPID: st.MainPID, Since: st.Since, Restarts: st.Restarts, Condition: st.Condition}
+		if st.LastExit != nil {
+			s.LastExit = st.LastExit.String()
+		}
+		out = append(out, s)
+	}
+	return out
 }

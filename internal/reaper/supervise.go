@@ -45,8 +45,9 @@ type Options struct {
 	ForwardTo   ForwardMode
 	Rewrite     Rewrite
 	// OnStop runs first thing when the shutdown starts (remove /ready, stop
-	// scheduling cron jobs).
-	OnStop func()
+	// scheduling cron jobs, stop the services each its own way) and gets
+	// the end of the grace period; the blanket SIGTERM follows its return.
+	OnStop func(deadline time.Time)
 }
 
 // Supervise starts the main command, forwards signals to it and reaps until
@@ -163,7 +164,7 @@ func (r *Reaper) shutdown(main *Proc, o Options, why string) {
 	deadline := start.Add(o.GracePeriod)
 	r.log.Info("shutting down", "reason", why, "grace_period", o.GracePeriod)
 	if o.OnStop != nil {
-		o.OnStop()
+		o.OnStop(deadline)
 	}
 	if n := r.signalOthers(unix.SIGTERM, main, o.ForwardTo); n != 0 {
 		r.log.Info("sent SIGTERM to the other processes", "count", n)

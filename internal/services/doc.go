@@ -37,28 +37,28 @@
 // ignored and listed by internal/units; a limit above the hard limit is
 // clamped as systemd's setrlimit_closest does.
 //
-// # Plan for the next session
+// # Wired into PID 1 (cmd/boxinit)
 //
-// What exists: units (parse, load, plan, check, enable/disable/mask on
-// files), units/tmpfiles, this package (supervision, generators,
-// [Manager.BootSystem]: tmpfiles.d, generators, load, plan, start). What is
-// left is the wiring into PID 1 and the command surface:
+// After boot, PID 1 (cmd/boxinit/services.go) calls [Manager.BootSystem]
+// with units.BootSkip when any unit is enabled for multi-user.target or
+// default.target (--services, on by default), every process through the
+// reaper; failed units are logged and shown, boot still succeeds. main
+// calls [RunHelperIfAsked] first thing. reaper.Options.OnStop gets the
+// grace deadline and calls [Manager.StopAll] before the blanket SIGTERM.
+// Services start from systemd's clean environment (PATH, LANG/LC_* of
+// /etc/locale.conf or /etc/default/locale, TZ), never rc.env, whose values
+// Options.Redact masks in their output. `boxinit status` lists them
+// (status.Service, its own type). `systemctl` (argv[0] or `boxinit
+// systemctl`) sends {verb, units, flags} over the control socket; the file
+// verbs (enable, disable, preset, mask, unmask, is-enabled) work on the
+// files without PID 1, as `systemctl --root`.
 //
-// PID 1 at boot. run() in cmd/boxinit gains a boot step "services" before
-// /ready (boot.Options takes it as a function, so internal/boot does not
-// import this package) that calls BootSystem with units.BootSkip (it drops
-// cron.service while boxinit's cron runs and a unit whose ExecStart= path
-// is the main command's resolved binary: ssh.service when CMD is sshd);
-// failed units are logged and shown, boot still succeeds (as systemd's),
-// unless a new setting BOXINIT_REQUIRED_UNITS names them. With no command,
-// boxinit idles with the units running. main calls [RunHelperIfAsked]
-// first thing. At shutdown reaper.Options.OnStop must get the grace
-// deadline (a small reaper change: OnStop(deadline)) and call
-// Manager.StopAll with it before the reaper's blanket SIGTERM, so each unit
-// stops its own way (ExecStop=, KillMode=) and only leftovers get the
-// blanket signal. The environment services start from should be systemd's
-// clean one (PATH, LANG from /etc/default/locale, TZ if the container sets
-// it), not rc.env, whose values Options.Redact masks in service output.
+// --ready-file and the ready state come after the units have started (the
+// boot child touches FILE.boot; PID 1 renames it). Left:
+// BOXINIT_REQUIRED_UNITS; journalctl; the
+// /run/systemd/system marker (below); show's other properties;
+// list-unit-files; images without systemctl get the link at build time
+// only (images/debian), not at boot.
 //
 // Reaper. Forking daemons and MAINPID= processes are reparented to PID 1
 // and reaped as orphans, so their exit status is lost (Status.LastExit
@@ -85,13 +85,15 @@
 // document of internal/status gains services (its own types, filled from
 // [Status]).
 //
-// The /run/systemd/system marker. Debian's maintainer scripts
-// (deb-systemd-invoke, invoke-rc.d, the postinst snippets of
-// dh_installsystemd) start and restart units only when it exists, so
-// boxinit should create it at boot once systemctl answers: then
-// `apt-get install nginx` runs `systemctl daemon-reload` and
-// `deb-systemd-invoke start nginx.service` against boxinit. The same marker
-// makes Debian's cron.d twins of timers (e2scrub_all, sysstat, php's
+// The /run/systemd/system marker: not created (decided with the wiring).
+// Debian's maintainer scripts (deb-systemd-invoke, invoke-rc.d, the
+// postinst snippets of dh_installsystemd) start and restart units only
+// when it exists; without it `apt-get install nginx` in a running
+// container enables the unit on the files (deb-systemd-helper runs
+// `systemctl preset` when a systemctl exists) and invoke-rc.d runs the
+// package's /etc/init.d script when the image has one and no policy-rc.d
+// forbids it — a daemon boxinit does not supervise. The same marker makes
+// Debian's cron.d twins of timers (e2scrub_all, sysstat, php's
 // sessionclean) skip themselves, so the timer issue must run their timers:
 // marker and timers ship together.
 //

@@ -171,6 +171,7 @@ func (s *service) stop(ctx context.Context) error {
 		x = &execContext{root: s.m.o.Root, svc: s.svc, self: s.m.o.Self, umask: int(s.svc.UMask), dir: s.m.o.Root}
 	}
 	x = x.withResult("success", nil)
+	began := s.m.now()
 	s.set(Deactivating, "stop")
 	s.stopCommands(ctx, x)
 	clean := s.killAll(x, deadlineFor(ctx, s.svc.TimeoutStop, s.m.now()))
@@ -199,6 +200,7 @@ func (s *service) stop(ctx context.Context) error {
 		return fmt.Errorf("stop %s: processes left after SIGKILL", s.unit.Name)
 	}
 	s.set(Inactive, "dead")
+	s.log.Info("stopped", "duration", s.m.now().Sub(began).Round(time.Millisecond))
 	return nil
 }
 

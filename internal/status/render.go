@@ -58,6 +58,35 @@ func render(w io.Writer, d *Document, now time.Time) {
 	}
 	fmt.Fprintf(w, "\nprocesses: %d children, %d orphans reaped\n", d.Processes.Children, d.Processes.OrphansReaped)
 
+	if len(d.Services) > 0 {
+		fmt.Fprintf(w, "\nservices: %d\n", len(d.Services))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  UNIT\tSTATE\tPID\tRESTARTS\tSINCE")
+		var failed []Service
+		for _, s := range d.Services {
+			pid := "-"
+			if s.MainPID > 0 {
+				pid = fmt.Sprint(s.MainPID)
+			}
+			state := s.State
+			if s.Sub != "" && s.Sub != "running" && s.Sub != "dead" && s.Sub != s.State {
+				state += "/" + s.Sub // activating/start-pre, active/exited, deactivating/stop-sigterm…
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", clip(s.Name, 30), clip(state, 22), pid, s.Restarts, ago(now, s.Since))
+			if s.State == "failed" {
+				failed = append(failed, s)
+			}
+		}
+		tw.Flush()
+		for _, s := range failed {
+			why := s.Result
+			if s.LastExit != "" {
+				why = s.LastExit + " (" + s.Result + ")"
+			}
+			fmt.Fprintf(w, "  %s failed: %s\n", clip(s.Name, 30), clip(why, 38))
+		}
+	}
+
 	if d.Cron == nil {
 		return
 	}

@@ -53,6 +53,22 @@ type Document struct {
 	Main            *reaper.MainStatus `json:"main,omitempty"`
 	Processes       Processes          `json:"processes"`
 	Cron            *Cron              `json:"cron,omitempty"`
+	// Services are the systemd units PID 1 runs (absent when it runs none).
+	Services []Service `json:"services,omitempty"`
+}
+
+// Service is one unit PID 1 has started or tried to, as systemctl shows it.
+type Service struct {
+	Name     string    `json:"name"`
+	State    string    `json:"state"`              // ActiveState: active, activating, deactivating, reloading, inactive, failed
+	Sub      string    `json:"sub_state"`          // SubState: running, exited, dead, auto-restart…
+	Result   string    `json:"result,omitempty"`   // systemd's Result: success, exit-code, signal, timeout…
+	MainPID  int       `json:"main_pid,omitempty"` // 0: none
+	Since    time.Time `json:"since,omitzero"`     // when it entered its state
+	Restarts int       `json:"restarts"`           // automatic restarts (Restart=)
+	LastExit string    `json:"last_exit,omitempty"`
+	// Skipped says why the unit does not run ("condition: ...").
+	Condition string `json:"condition,omitempty"`
 }
 
 // Processes counts boxinit's children.
@@ -70,7 +86,7 @@ type Cron struct {
 
 const (
 	maxConns   = 64 // open connections; an idle one makes room for a new one
-	maxRequest = 1024
+	maxRequest = 4096
 )
 
 // connTimeout bounds a connection's life (a variable for the tests).
@@ -104,6 +120,21 @@ func Listen(path string) (net.Listener, error) {
 // open the one that has waited longest without sending its request is
 // closed to make room.
 func Serve(ctx context.Context, l net.Listener, snapshot func() Document, log *slog.Logger) {
+	ServeControl(ctx, l, snapshot, nil, log)
+}
+
+// Control answers a request whose verb is not "status" (systemctl's):
+// raw is the request line; ok false means the verb is unknown. It may take
+// as long as the request needs (a unit's start): the connection's
+// deadline is then controlTimeout.
+type Control func(verb string, raw []byte) (answer any, ok bool)
+
+// controlTimeout bounds a control request (a start waits for the unit's
+// TimeoutStartSec=, 90 s by default).
+var controlTimeout = 10 * time.Minute
+
+// ServeControl is Serve with control answering the other verbs.
+func ServeControl(ctx context.Context, l net.Listener, snapshot func() Document, control Control, log *slog.Logger) {
 	go func() {
 		<-ctx.Done()
 		l.Close()
@@ -125,7 +156,7 @@ func Serve(ctx context.Context, l net.Listener, snapshot func() Document, log *s
 		c := open.admit(conn)
 		go func() {
 			defer open.release(c)
-			serveConn(c, &open, snapshot, log)
+			serveConn(c, &open, snapshot, control, log)
 		}()
 	}
 }
@@ -185,7 +216,7 @@ type request struct {
 	Verb string `json:"verb"`
 }
 
-func serveConn(conn *client, open *clients, snapshot func() Document, log *slog.Logger) {
+func serveConn(conn *client, open *clients, snapshot func() Document, control Control, log *slog.Logger) {
 	_ = conn.SetDeadline(time.Now().Add(connTimeout))
 	line, err := bufio.NewReader(io.LimitReader(conn, maxRequest)).ReadString('\n')
 	if err != nil {
@@ -193,7 +224,17 @@ func serveConn(conn *client, open *clients, snapshot func() Document, log *slog.
 	}
 	open.answering(conn)
 	var req request
-	if err := json.Unmarshal([]byte(line), &req); err != nil || req.Verb != "status" {
+	err = json.Unmarshal([]byte(line), &req)
+	if err == nil && req.Verb != "status" && control != nil {
+		_ = conn.SetDeadline(time.Now().Add(controlTimeout))
+		if answer, ok := control(req.Verb, []byte(line)); ok {
+			if err := json.NewEncoder(conn).Encode(answer); err != nil {
+				log.Debug("control socket write failed", "err", err)
+			}
+			return
+		}
+	}
+	if err != nil || req.Verb != "status" {
 		_ = json.NewEncoder(conn).Encode(map[string]any{"version": Version, "error": fmt.Sprintf("unknown request %q: want {\"verb\":\"status\"}", strings.TrimSpace(line))})
 		return
 	}
@@ -218,6 +259,31 @@ func Query(path string, timeout time.Duration) (*Document, error) {
 		return nil, fmt.Errorf("control socket %s: no answer: %w", path, err)
 	}
 	return &d, nil
+}
+
+// Call sends req (a JSON object with its "verb") to the boxinit listening
+// at path and decodes its answer into answer, waiting up to timeout.
+func Call(path string, req, answer any, timeout time.Duration) error {
+	conn, err := net.DialTimeout("unix", path, 3*time.Second)
+	if err != nil {
+		return explain(path, err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	b, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	if len(b) >= maxRequest {
+		return fmt.Errorf("control socket %s: request of %d bytes: at most %d", path, len(b), maxRequest-1)
+	}
+	if _, err := conn.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if err := json.NewDecoder(conn).Decode(answer); err != nil {
+		return fmt.Errorf("control socket %s: no answer: %w", path, err)
+	}
+	return nil
 }
 
 // explain turns a dial error into the likely cause.

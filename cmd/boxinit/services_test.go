@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/boxinit/boxinit/internal/status"
+	"github.com/boxinit/boxinit/internal/testutil"
+)
+
+// systemctlCmd runs the binary as `systemctl` (a link named so) with args.
+func systemctlCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	link := filepath.Join(t.TempDir(), "systemctl")
+	require.NoError(t, os.Symlink(boxinitBin, link))
+	cmd := exec.Command(link, args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return o.String(), e.String(), ee.ExitCode()
+	}
+	require.NoError(t, err)
+	return o.String(), e.String(), 0
+}
+
+func TestSystemctl_EnableAndDisableWorkOnTheFilesOfADebianImageWithoutABoxinit(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.CopyFS(root, os.DirFS("../../testdata/units/debian/root")))
+	wants := filepath.Join(root, "etc/systemd/system/multi-user.target.wants/nginx.service")
+	require.FileExists(t, wants)
+
+	out, _, code := systemctlCmd(t, "--root="+root, "is-enabled", "nginx")
+	assert.Equal(t, "enabled\n", out)
+	assert.Equal(t, 0, code)
+
+	_, errOut, code := systemctlCmd(t, "--root="+root, "disable", "nginx")
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "Removed ")
+	assert.NoFileExists(t, wants)
+	out, _, code = systemctlCmd(t, "--root="+root, "is-enabled", "nginx.service")
+	assert.Equal(t, "disabled\n", out)
+	assert.Equal(t, 1, code, "is-enabled of a disabled unit")
+
+	_, errOut, code = systemctlCmd(t, "--root="+root, "enable", "nginx")
+	assert.Equal(t, 0, code, errOut)
+	target, err := os.Readlink(wants)
+	require.NoError(t, err)
+	assert.Equal(t, "/lib/systemd/system/nginx.service", target)
+
+	// deb-systemd-helper's first enable, when a systemctl exists
+	_, errOut, code = systemctlCmd(t, "--root="+root, "disable", "nginx")
+	require.Equal(t, 0, code, errOut)
+	_, errOut, code = systemctlCmd(t, "--root="+root, "--system", "--preset-mode=enable-only", "preset", "nginx.service")
+	assert.Equal(t, 0, code, errOut)
+	assert.FileExists(t, wants)
+
+	_, errOut, code = systemctlCmd(t, "--root="+root, "is-enabled", "no-such-unit")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "no-such-unit.service")
+}
+
+func TestSystemctl_WithoutARunningBoxinitStartDoesNothingAndQueriesSayInactive(t *testing.T) {
+	sock := "--socket=" + filepath.Join(t.TempDir(), "none.sock")
+	_, errOut, code := systemctlCmd(t, sock, "start", "nginx.service")
+	assert.Equal(t, 0, code, "as systemctl in a chroot: maintainer scripts go on")
+	assert.Contains(t, errOut, "ignoring command 'start'")
+
+	_, errOut, code = systemctlCmd(t, sock, "--quiet", "restart", "nginx")
+	assert.Equal(t, 0, code)
+	assert.Empty(t, errOut)
+
+	out, _, code := systemctlCmd(t, sock, "is-active", "nginx")
+	assert.Equal(t, "inactive\n", out)
+	assert.Equal(t, 3, code)
+
+	_, _, code = systemctlCmd(t, sock, "frobnicate", "nginx")
+	assert.Equal(t, exitUsage, code)
+}
+
+func TestServiceEnv_IsSystemdsCleanOneWithTheImagesLocaleAndNoContainerVariables(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc/default"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/default/locale"), []byte("# set by locale-gen\nLANG=\"de_DE.UTF-8\"\nLC_TIME=en_GB.UTF-8\nOTHER=x\n"), 0o644))
+	env := serviceEnv(root, []string{"TZ=Europe/Berlin", "SECRET_TOKEN=hunter2", "HOME=/root", "PATH=/opt/x"})
+	assert.Equal(t, []string{"LANG=de_DE.UTF-8", "LC_TIME=en_GB.UTF-8", "TZ=Europe/Berlin"}, env)
+
+	assert.Equal(t, []string{"LANG=C.UTF-8"}, serviceEnv(t.TempDir(), []string{"TZ="}))
+}
+
+func TestHasEnabledUnits_SeesTheWantsOfMultiUserTargetAnywhereOnTheSearchPath(t *testing.T) {
+	root := t.TempDir()
+	assert.False(t, hasEnabledUnits(root))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc/systemd/system/multi-user.target.wants"), 0o755))
+	assert.False(t, hasEnabledUnits(root), "an empty .wants enables nothing")
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "usr/lib/systemd/system/multi-user.target.wants"), 0o755))
+	require.NoError(t, os.Symlink("../x.service", filepath.Join(root, "usr/lib/systemd/system/multi-user.target.wants/x.service")))
+	assert.True(t, hasEnabledUnits(root))
+}
+
+func TestUnitName_AddsServiceOnlyWithoutAUnitType(t *testing.T) {
+	for in, want := range map[string]string{
+		"nginx": "nginx.service", "nginx.service": "nginx.service", "postgresql@15-main": "postgresql@15-main.service",
+		"apt-daily.timer": "apt-daily.timer", "multi-user.target": "multi-user.target", "php8.2-fpm": "php8.2-fpm.service",
+	} {
+		assert.Equal(t, want, unitName(in), in)
+	}
+}
+
+// serviceTree is a boot root with one enabled unit, demo.service: a shell
+// that records its pid and sleeps, restarted on failure, whose ExecStop=
+// leaves a mark.
+func serviceTree(t *testing.T, marks string) string {
+	root := bootTree(t, "SECRET_TOKEN=hunter2\n")
+	dir := filepath.Join(root, "etc/systemd/system")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "multi-user.target.wants"), 0o755))
+	unit := "[Unit]\nDescription=Demo daemon\n\n[Service]\nExecStartPre=/bin/sh -c 'sleep 0.3; touch " + marks + "/pre'\n" +
+		"ExecStart=/bin/sh -c 'echo started token=hunter2; env > " + marks + "/env; echo $$$$ >> " + marks + "/pids; exec sleep 1000'\n" +
+		"ExecStop=/bin/sh -c 'echo stopped >> " + marks + "/stops; kill $MAINPID'\n" +
+		"Restart=on-failure\nRestartSec=100ms\n\n[Install]\nWantedBy=multi-user.target\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "demo.service"), []byte(unit), 0o644))
+	require.NoError(t, os.Symlink("/etc/systemd/system/demo.service", filepath.Join(dir, "multi-user.target.wants/demo.service")))
+	return root
+}
+
+func lines(t *testing.T, path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b))
+}
+
+func TestInit_StartsTheEnabledUnitsDrivesThemWithSystemctlAndStopsThemTheirWay(t *testing.T) {
+	marks := t.TempDir()
+	root := serviceTree(t, marks)
+	sock := filepath.Join(t.TempDir(), "boxinit.sock")
+	require.NoError(t, os.WriteFile(filepath.Join(root, "ready"), nil, 0o644)) // stale, from the last run
+	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true")
+	time.Sleep(100 * time.Millisecond) // PID 1 removes the stale ready file first thing
+	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
+	assert.FileExists(t, marks+"/pre", "the ready file comes once the units have started")
+	assert.NoFileExists(t, filepath.Join(root, "ready.boot"))
+	eventually(t, 5*time.Second, "demo.service started", func() bool { return len(lines(t, marks+"/pids")) == 1 })
+
+	env := strings.Join(lines(t, marks+"/env"), "\n")
+	assert.NotContains(t, env, "SECRET_TOKEN", "rc.env stays out of the services")
+	assert.Contains(t, env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	assert.Contains(t, env, "INVOCATION_ID=")
+
+	out, errOut, code := systemctlCmd(t, "--socket="+sock, "is-active", "demo")
+	assert.Equal(t, "active\n", out, errOut)
+	assert.Equal(t, 0, code)
+
+	d := queryJSON(t, sock)
+	require.Len(t, d.Services, 1)
+	first, err := strconv.Atoi(lines(t, marks+"/pids")[0])
+	require.NoError(t, err)
+	assert.Equal(t, status.Service{Name: "demo.service", State: "active", Sub: "running", Result: "success",
+		MainPID: first, Since: d.Services[0].Since, Restarts: 0}, d.Services[0])
+	text, _ := statusCmd(t, sock)
+	assert.Contains(t, text, "services: 1")
+	assert.Regexp(t, `demo.service +active +`+strconv.Itoa(first)+` +0 +\d`, text)
+
+	// kill -9 (pids are the namespace's: through systemctl kill), and
+	// Restart=on-failure brings it back
+	_, errOut, code = systemctlCmd(t, "--socket="+sock, "kill", "-s", "KILL", "--kill-whom=main", "demo")
+	require.Equal(t, 0, code, errOut)
+	eventually(t, 5*time.Second, "demo.service restarted", func() bool { return len(lines(t, marks+"/pids")) == 2 })
+	eventually(t, 2*time.Second, "status counts the restart", func() bool {
+		d := queryJSON(t, sock)
+		return len(d.Services) == 1 && d.Services[0].Restarts == 1 && d.Services[0].State == "active"
+	})
+
+	// systemctl stop runs ExecStop=; is-active says 3; start brings it back
+	_, errOut, code = systemctlCmd(t, "--socket="+sock, "stop", "demo")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, []string{"stopped", "stopped"}, lines(t, marks+"/stops"), "ExecStop= after the kill (as systemd), then for the stop")
+	out, _, code = systemctlCmd(t, "--socket="+sock, "is-active", "demo.service")
+	assert.Equal(t, "inactive\n", out)
+	assert.Equal(t, 3, code)
+	_, errOut, code = systemctlCmd(t, "--socket="+sock, "restart", "demo")
+	require.Equal(t, 0, code, errOut)
+	eventually(t, 2*time.Second, "restarted by systemctl", func() bool { return len(lines(t, marks+"/pids")) == 3 })
+
+	out, _, code = systemctlCmd(t, "--socket="+sock, "status", "demo")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "demo.service - Demo daemon")
+	assert.Contains(t, out, "Active: active (running)")
+	assert.NotContains(t, out, "hunter2", "service output is masked")
+	assert.Contains(t, p.out.String(), "token=[redacted]", "rc.env values are masked in the log")
+	_, _, code = systemctlCmd(t, "--socket="+sock, "status", "nope")
+	assert.Equal(t, 4, code)
+	_, errOut, code = systemctlCmd(t, "--socket="+sock, "start", "nope")
+	assert.Equal(t, 5, code)
+	assert.Contains(t, errOut, "nope.service not found")
+
+	// no main command: a VM idles until SIGTERM, then the unit stops its way
+	p.signal(syscall.SIGTERM)
+	code, _ = p.wait(15 * time.Second)
+	assert.Equal(t, 0, code)
+	assert.Len(t, lines(t, marks+"/stops"), 3, "ExecStop= at shutdown")
+}
+
+func TestSystemctl_RequestsAreRootsOnlyAndANonRootUserIsToldSo(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir, err := os.MkdirTemp("", "boxinit-systemctl") // t.TempDir's parent is root's only
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	sock := filepath.Join(dir, "boxinit.sock")
+	l, err := status.Listen(sock)
+	require.NoError(t, err)
+	defer l.Close()
+	link := filepath.Join(dir, "systemctl")
+	require.NoError(t, os.Symlink(boxinitBin, link))
+	cmd := exec.Command(link, "--socket="+sock, "restart", "nginx")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", out)
+	assert.Equal(t, 1, ee.ExitCode())
+	assert.Contains(t, string(out), "access denied")
+	assert.Contains(t, string(out), "root only")
+}
+
+func TestRunsServices_OnASlashWithNoSignOfAContainerOnlyWhenAskedFor(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	inside := false
+	old := inContainer
+	inContainer = func() bool { return inside }
+	t.Cleanup(func() { inContainer = old })
+	cfg := &config{services: true, log: log}
+
+	assert.False(t, runsServices(cfg, "/", true), "PID 1 of `unshare --pid` on a host: its tmpfiles.d would empty the host's /tmp")
+	assert.True(t, runsServices(cfg, t.TempDir(), true), "a --root of its own is no host's")
+	inside = true
+	assert.True(t, runsServices(cfg, "/", true), "PID 1 of a container")
+	inside = false
+	cfg.servicesSet = true
+	assert.True(t, runsServices(cfg, "/", true), "--services=true wins")
+	assert.False(t, runsServices(&config{services: false, servicesSet: true, log: log}, "/", true))
+}

@@ -1,0 +1,190 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// servicesImage is the Debian image with nginx-light and redis-server
+// installed by apt from the Debian mirror, no systemd: their units as
+// Debian ships them, enabled by deb-systemd-helper through the image's
+// systemctl link to boxinit (`systemctl preset`). Nothing is started at
+// build time (policy-rc.d). redis listens on every address, so that the
+// test reaches it through a published port. Skips when the packages cannot
+// be installed.
+func servicesImage(t *testing.T) string {
+	requireImage(t)
+	name := "localhost/boxinit-debian-services:" + tag
+	dir := t.TempDir()
+	containerfile := fmt.Sprintf(`FROM %s
+RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light redis-server && \
+    rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d && \
+    sed -i 's/^bind .*/bind 0.0.0.0/; s/^protected-mode yes/protected-mode no/' /etc/redis/redis.conf
+`, image)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(containerfile), 0o644))
+	if out, err := podman(t, "build", "-q", "--network", "host", "-t", name, dir); err != nil {
+		t.Skipf("cannot install nginx-light and redis-server into %s: %v\n%s", image, err, out)
+	}
+	return name
+}
+
+// serves reports whether nginx answers 200 at addr.
+func serves(addr string) bool {
+	c := http.Client{Timeout: time.Second}
+	r, err := c.Get("http://" + addr + "/")
+	if err != nil {
+		return false
+	}
+	r.Body.Close()
+	return r.StatusCode == 200
+}
+
+// pong reports whether redis answers PING at addr.
+func pong(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := io.WriteString(c, "PING\r\n"); err != nil {
+		return false
+	}
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimSpace(line) == "+PONG"
+}
+
+func within(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > d {
+			t.Fatalf("not within %s: %s", d, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// A VM's services: the image with nginx and redis installed by apt, booted
+// by boxinit with no command, unprivileged. Both answer; redis killed -9
+// comes back (Restart=always); `systemctl restart nginx` gives a new master
+// and it serves; boxinit status lists them; podman stop exits 0 and the
+// units stop their way. The times are logged (run with -v), not asserted.
+func TestServices_NginxAndRedisFromAptRunRestartAndStopUnprivileged(t *testing.T) {
+	img := servicesImage(t)
+	out, err := podman(t, "run", "--rm", "--entrypoint", "sh", img, "-c", "readlink /usr/bin/systemctl; ls /etc/systemd/system/multi-user.target.wants")
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "/sbin/boxinit", "images/debian links systemctl to boxinit")
+	assert.Contains(t, out, "nginx.service", "enabled at install (systemctl preset)")
+	assert.Contains(t, out, "redis-server.service")
+
+	web, red := freePort(t), freePort(t)
+	name := fmt.Sprintf("boxinit-e2e-services-%d", web)
+	_, _ = podman(t, "rm", "-f", name)
+	t.Cleanup(func() {
+		if t.Failed() {
+			logs, _ := podman(t, "logs", name)
+			t.Logf("container log:\n%s", logs)
+		}
+		_, _ = podman(t, "rm", "-f", "-t", "0", name)
+	})
+	webAddr, redAddr := fmt.Sprintf("127.0.0.1:%d", web), fmt.Sprintf("127.0.0.1:%d", red)
+	start := time.Now()
+	out, err = podman(t, "run", "-d", "--name", name, "-p", webAddr+":80", "-p", redAddr+":6379",
+		"--entrypoint", "/sbin/boxinit", img)
+	require.NoError(t, err, out)
+	within(t, 60*time.Second, "nginx serves", func() bool { return serves(webAddr) })
+	within(t, 10*time.Second, "redis answers", func() bool { return pong(redAddr) })
+	t.Logf("measured: podman run to nginx and redis answering: %v", time.Since(start).Round(time.Millisecond))
+
+	sc := func(args ...string) string {
+		out, err := podman(t, append([]string{"exec", name, "systemctl"}, args...)...)
+		require.NoError(t, err, "systemctl %v: %s", args, out)
+		return strings.TrimSpace(out)
+	}
+	assert.Equal(t, "active", sc("is-active", "redis-server"))
+	redisPid := sc("show", "-p", "MainPID", "--value", "redis-server")
+	_, err = podman(t, "exec", name, "kill", "-9", redisPid)
+	require.NoError(t, err)
+	killed := time.Now()
+	for pong(redAddr) && time.Since(killed) < time.Second { // the kill takes effect
+		time.Sleep(time.Millisecond)
+	}
+	within(t, 10*time.Second, "redis back after kill -9", func() bool { return pong(redAddr) })
+	t.Logf("measured: redis answered again %v after podman exec kill -9 returned (Debian unit: Restart=always, RestartSec= default 100ms)", time.Since(killed).Round(time.Millisecond))
+	assert.NotEqual(t, redisPid, sc("show", "-p", "MainPID", "--value", "redis-server"))
+
+	nginxPid := sc("show", "-p", "MainPID", "--value", "nginx")
+	sc("restart", "nginx")
+	assert.NotEqual(t, nginxPid, sc("show", "-p", "MainPID", "--value", "nginx"), "a new master")
+	assert.True(t, serves(webAddr), "nginx serves after the restart")
+	assert.Contains(t, sc("status", "nginx"), "Active: active (running)")
+
+	_, err = podman(t, "exec", name, "systemctl", "disable", "--now", "redis-server")
+	require.NoError(t, err)
+	assert.False(t, pong(redAddr), "disable --now stops it")
+	out, err = podman(t, "exec", name, "systemctl", "is-enabled", "redis-server")
+	assert.Error(t, err, "is-enabled exits 1 once disabled")
+	assert.Equal(t, "disabled", strings.TrimSpace(out))
+	out, err = podman(t, "exec", name, "systemctl", "is-active", "redis-server")
+	assert.Error(t, err, "is-active exits 3 once stopped")
+	assert.Equal(t, "inactive", strings.TrimSpace(out))
+	sc("enable", "--now", "redis-server")
+	assert.True(t, pong(redAddr), "enable --now starts it")
+	assert.Equal(t, "enabled", sc("is-enabled", "redis-server"))
+
+	status, err := podman(t, "exec", name, "boxinit", "status")
+	require.NoError(t, err, status)
+	t.Logf("boxinit status:\n%s", status)
+	assert.Regexp(t, `nginx\.service +active +\d+ +0 `, status)
+	assert.Regexp(t, `redis-server\.service +active +\d+ +[01] `, status, "restarts (counted until the stop)")
+
+	// apt-get install in the running container: deb-systemd-helper enables
+	// the unit through systemctl (preset); with no /run/systemd/system,
+	// invoke-rc.d blocks the start ("No init system"), so it is started by
+	// hand, as README says.
+	out, err = podman(t, "exec", "-e", "DEBIAN_FRONTEND=noninteractive", name, "sh", "-c",
+		"apt-get update -qq && apt-get install -y -qq --no-install-recommends memcached")
+	if err != nil {
+		t.Logf("apt-get install memcached in the container failed (no mirror?), not checked: %v\n%s", err, out)
+	} else {
+		assert.Equal(t, "enabled", sc("is-enabled", "memcached"))
+		out, _ = podman(t, "exec", name, "systemctl", "is-active", "memcached")
+		assert.Equal(t, "inactive", strings.TrimSpace(out), "installing does not start it")
+		sc("start", "memcached")
+		assert.Equal(t, "active", sc("is-active", "memcached"))
+	}
+
+	if mem, err := podman(t, "exec", name, "grep", "-E", "^(VmRSS|RssAnon|VmHWM)", "/proc/1/status"); err == nil {
+		t.Logf("measured: PID 1 with nginx, redis and sshd running: %s", strings.Join(strings.Fields(mem), " "))
+	}
+	stop := time.Now()
+	out, err = podman(t, "stop", "-t", "10", name)
+	require.NoError(t, err, out)
+	t.Logf("measured: podman stop took %v", time.Since(stop).Round(time.Millisecond))
+	code, _ := podman(t, "inspect", name, "--format", "{{.State.ExitCode}}")
+	assert.Equal(t, "0", strings.TrimSpace(code))
+	logs, _ := podman(t, "logs", name)
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "msg=stopped") || strings.Contains(line, "shutting down") {
+			t.Logf("measured: %s", line)
+		}
+	}
+	assert.NotContains(t, logs, "grace period over", "every unit stopped its own way in time")
+	assert.Regexp(t, `msg=stopped unit=nginx.service`, logs)
+	assert.Regexp(t, `msg=stopped unit=redis-server.service`, logs)
+	assert.Regexp(t, `msg=stopped unit=memcached.service|apt-get install memcached`, logs+out)
+}

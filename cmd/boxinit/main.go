@@ -111,6 +111,10 @@ func main() {
 		sigearly.Release()
 		os.Exit(runSystemctl(os.Args[1:], os.Stdout, os.Stderr))
 	}
+	if calledAsJournalctl(os.Args[0]) {
+		sigearly.Release()
+		os.Exit(runJournalctl(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	// The stop signals are caught since sigearly's init; the rest now.
 	sigs := reaper.CatchOn(sigearly.Stop, sigearly.Child)
 	os.Exit(run(os.Args[1:], sigs, os.Stderr))
@@ -177,6 +181,9 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		case "systemctl":
 			sigearly.Release()
 			return runSystemctl(args[1:], os.Stdout, stderr)
+		case "journalctl":
+			sigearly.Release()
+			return runJournalctl(args[1:], os.Stdout, stderr)
 		}
 	}
 	if mode == "check" {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,6 +35,44 @@ func systemctlCmd(t *testing.T, args ...string) (stdout, stderr string, code int
 	}
 	require.NoError(t, err)
 	return o.String(), e.String(), 0
+}
+
+func journalLink(t *testing.T) string {
+	link := filepath.Join(t.TempDir(), "journalctl")
+	require.NoError(t, os.Symlink(boxinitBin, link))
+	return link
+}
+
+// journalctlCmd runs the binary as `journalctl` with args.
+func journalctlCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(journalLink(t), args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return o.String(), e.String(), ee.ExitCode()
+	}
+	require.NoError(t, err)
+	return o.String(), e.String(), 0
+}
+
+// syncBuffer is a bytes.Buffer a process writes to while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestSystemctl_EnableAndDisableWorkOnTheFilesOfADebianImageWithoutABoxinit(t *testing.T) {
@@ -201,6 +240,28 @@ func TestInit_StartsTheEnabledUnitsDrivesThemWithSystemctlAndStopsThemTheirWay(t
 	assert.Contains(t, out, "Active: active (running)")
 	assert.NotContains(t, out, "hunter2", "service output is masked")
 	assert.Contains(t, p.out.String(), "token=[redacted]", "rc.env values are masked in the log")
+	out, errOut, code = journalctlCmd(t, "--socket="+sock, "-u", "demo", "-n", "2", "-o", "cat")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, "started token=[redacted]\nstarted token=[redacted]\n", out, "the last 2 of 3 starts' lines, masked")
+	out, _, _ = journalctlCmd(t, "--socket="+sock, "-u", "demo.service")
+	assert.Regexp(t, `(?m)^\w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3} \S+ demo\.service: started token=\[redacted\]$`, out)
+	assert.Equal(t, 3, strings.Count(out, "demo.service: started"), "every line kept, ExecStop='s too")
+	out, _, code = journalctlCmd(t, "--socket="+sock, "-u", "nope")
+	assert.Equal(t, "-- No entries --\n", out)
+	assert.Equal(t, 0, code)
+	follow := exec.Command(journalLink(t), "--socket="+sock, "-u", "demo", "-f", "-n", "1", "-o", "cat", "--poll=20ms")
+	var followed syncBuffer
+	follow.Stdout = &followed
+	require.NoError(t, follow.Start())
+	eventually(t, 2*time.Second, "journalctl -f prints the last line", func() bool { return followed.String() == "started token=[redacted]\n" })
+	_, errOut, code = systemctlCmd(t, "--socket="+sock, "restart", "demo")
+	require.Equal(t, 0, code, errOut)
+	eventually(t, 2*time.Second, "journalctl -f prints the new line", func() bool {
+		return followed.String() == "started token=[redacted]\nstarted token=[redacted]\n"
+	})
+	require.NoError(t, follow.Process.Signal(syscall.SIGINT))
+	require.NoError(t, follow.Wait(), "-f ends with 0 on ^C")
+
 	_, _, code = systemctlCmd(t, "--socket="+sock, "status", "nope")
 	assert.Equal(t, 4, code)
 	_, errOut, code = systemctlCmd(t, "--socket="+sock, "start", "nope")
@@ -211,7 +272,7 @@ func TestInit_StartsTheEnabledUnitsDrivesThemWithSystemctlAndStopsThemTheirWay(t
 	p.signal(syscall.SIGTERM)
 	code, _ = p.wait(15 * time.Second)
 	assert.Equal(t, 0, code)
-	assert.Len(t, lines(t, marks+"/stops"), 3, "ExecStop= at shutdown")
+	assert.Len(t, lines(t, marks+"/stops"), 4, "ExecStop= at shutdown")
 }
 
 func TestSystemctl_RequestsAreRootsOnlyAndANonRootUserIsToldSo(t *testing.T) {

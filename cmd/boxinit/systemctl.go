@@ -337,6 +337,9 @@ func (h *serviceHost) manager() (*services.Manager, error) {
 
 // control answers the control socket's systemctl requests.
 func (h *serviceHost) control(verb string, raw []byte) (any, bool) {
+	if verb == "journal" {
+		return h.journal(raw), true
+	}
 	if verb != "systemctl" {
 		return nil, false
 	}

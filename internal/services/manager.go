@@ -206,6 +206,19 @@ func (m *Manager) Status(name string) (Status, error) {
 	return s.snapshot(), nil
 }
 
+// Journal returns up to n (all kept when n < 0) of the lines the named
+// service printed after line number seq (0: from the first kept), oldest
+// first, and the number of its newest line: `journalctl -u NAME -n N`, and
+// with the number given back, `-f`.
+func (m *Manager) Journal(name string, seq uint64, n int) ([]JournalLine, uint64, error) {
+	s, err := m.service(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	lines, last := s.ring.after(seq, n)
+	return lines, last, nil
+}
+
 // List reports every service the manager has touched, by name.
 func (m *Manager) List() []Status {
 	m.mu.Lock()

@@ -314,3 +314,30 @@ func TestRunsServices_OnASlashWithNoSignOfAContainerOnlyWhenAskedFor(t *testing.
 	assert.True(t, runsServices(cfg, "/", true), "--services=true wins")
 	assert.False(t, runsServices(&config{services: false, servicesSet: true, log: log}, "/", true))
 }
+
+func TestInit_AFailedUnitShowsItsExitAndLastLinesInStatusAndBootStillSucceeds(t *testing.T) {
+	root := bootTree(t, "")
+	dir := filepath.Join(root, "etc/systemd/system")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "multi-user.target.wants"), 0o755))
+	unit := "[Service]\nExecStart=/bin/sh -c 'for i in 1 2 3 4 5 6 7; do echo line $$i; done; echo cannot open /etc/broken.conf >&2; exit 3'\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.service"), []byte(unit), 0o644))
+	require.NoError(t, os.Symlink("/etc/systemd/system/broken.service", filepath.Join(dir, "multi-user.target.wants/broken.service")))
+	sock := filepath.Join(t.TempDir(), "boxinit.sock")
+	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true")
+	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
+
+	var d status.Document
+	eventually(t, 5*time.Second, "broken.service failed", func() bool {
+		d = queryJSON(t, sock)
+		return len(d.Services) == 1 && d.Services[0].State == "failed"
+	})
+	assert.Equal(t, "exit 3", d.Services[0].LastExit)
+	assert.Equal(t, []string{"line 1", "line 2", "line 3", "line 4", "line 5", "line 6", "line 7", "cannot open /etc/broken.conf"}, d.Services[0].LastLines)
+	text, _ := statusCmd(t, sock)
+	assert.Contains(t, text, "  broken.service failed: exit 3 (exit-code)\n    line 4\n    line 5\n    line 6\n    line 7\n    cannot open /etc/broken.conf\n")
+	assert.Contains(t, text, "state: ready", "boot succeeds with a failed unit, as systemd's")
+
+	p.signal(syscall.SIGTERM)
+	code, _ := p.wait(15 * time.Second)
+	assert.Equal(t, 0, code)
+}

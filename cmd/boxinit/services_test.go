@@ -111,6 +111,23 @@ func TestSystemctl_EnableAndDisableWorkOnTheFilesOfADebianImageWithoutABoxinit(t
 	assert.Contains(t, errOut, "no-such-unit.service")
 }
 
+func TestSystemctl_ListUnitFilesShowsEachUnitFileOfADebianImageWithItsState(t *testing.T) {
+	root := "--root=../../testdata/units/debian/root"
+	out, errOut, code := systemctlCmd(t, root, "list-unit-files")
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `^UNIT FILE +STATE\n`, out)
+	for _, want := range []string{`nginx\.service +enabled`, `apt-daily\.service +static`, `sshd\.service +alias`,
+		`ssh\.socket +disabled`, `postgresql@\.service +disabled`, `pg_dump@\.service +static`, `apt-daily\.timer +enabled`} {
+		assert.Regexp(t, `(?m)^`+want+`$`, out)
+	}
+	assert.Regexp(t, `\n\n\d+ unit files listed\.\n$`, out)
+	assert.NotContains(t, out, "bad")
+
+	out, _, code = systemctlCmd(t, root, "list-unit-files", "--type=timer", "apt-*")
+	assert.Equal(t, 0, code)
+	assert.Equal(t, "UNIT FILE               STATE\napt-daily-upgrade.timer enabled\napt-daily.timer         enabled\n\n2 unit files listed.\n", out)
+}
+
 func TestSystemctl_WithoutARunningBoxinitStartDoesNothingAndQueriesSayInactive(t *testing.T) {
 	sock := "--socket=" + filepath.Join(t.TempDir(), "none.sock")
 	_, errOut, code := systemctlCmd(t, sock, "start", "nginx.service")
@@ -124,6 +141,10 @@ func TestSystemctl_WithoutARunningBoxinitStartDoesNothingAndQueriesSayInactive(t
 	out, _, code := systemctlCmd(t, sock, "is-active", "nginx")
 	assert.Equal(t, "inactive\n", out)
 	assert.Equal(t, 3, code)
+
+	out, _, code = systemctlCmd(t, sock, "is-system-running")
+	assert.Equal(t, "offline\n", out)
+	assert.Equal(t, 1, code)
 
 	_, _, code = systemctlCmd(t, sock, "frobnicate", "nginx")
 	assert.Equal(t, exitUsage, code)
@@ -201,6 +222,9 @@ func TestInit_StartsTheEnabledUnitsDrivesThemWithSystemctlAndStopsThemTheirWay(t
 
 	out, errOut, code := systemctlCmd(t, "--socket="+sock, "is-active", "demo")
 	assert.Equal(t, "active\n", out, errOut)
+	assert.Equal(t, 0, code)
+	out, _, code = systemctlCmd(t, "--socket="+sock, "is-system-running")
+	assert.Equal(t, "running\n", out)
 	assert.Equal(t, 0, code)
 
 	d := queryJSON(t, sock)
@@ -336,8 +360,17 @@ func TestInit_AFailedUnitShowsItsExitAndLastLinesInStatusAndBootStillSucceeds(t 
 	text, _ := statusCmd(t, sock)
 	assert.Contains(t, text, "  broken.service failed: exit 3 (exit-code)\n    line 4\n    line 5\n    line 6\n    line 7\n    cannot open /etc/broken.conf\n")
 	assert.Contains(t, text, "state: ready", "boot succeeds with a failed unit, as systemd's")
+	out, _, code := systemctlCmd(t, "--socket="+sock, "is-system-running")
+	assert.Equal(t, "degraded\n", out)
+	assert.Equal(t, 1, code)
+	_, errOut, code := systemctlCmd(t, "--socket="+sock, "reset-failed")
+	require.Equal(t, 0, code, errOut)
+	out, _, _ = systemctlCmd(t, "--socket="+sock, "is-system-running")
+	assert.Equal(t, "running\n", out, "reset-failed forgets the failure")
+	out, _, _ = systemctlCmd(t, "--socket="+sock, "is-active", "broken")
+	assert.Equal(t, "inactive\n", out)
 
 	p.signal(syscall.SIGTERM)
-	code, _ := p.wait(15 * time.Second)
+	code, _ = p.wait(15 * time.Second)
 	assert.Equal(t, 0, code)
 }

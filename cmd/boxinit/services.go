@@ -189,6 +189,9 @@ func (h *serviceHost) startServices(ctx context.Context, cfg *config, mainPath s
 	h.mu.Lock()
 	h.booting = false
 	h.mu.Unlock()
+	if self, err := os.Executable(); err == nil {
+		linkTools(h.root, self, cfg.log)
+	}
 	if !hasEnabledUnits(h.root) {
 		return
 	}

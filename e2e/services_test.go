@@ -277,6 +277,12 @@ func bootLikeAVM(t *testing.T, img string, extra []string) {
 	assert.Equal(t, "active", sc("is-active", "postgresql@15-main"), "the generator's instance")
 	assert.Equal(t, "active", sc("is-active", "ssh"))
 	assert.Equal(t, "active", sc("is-active", "nginx"))
+	assert.Equal(t, "running", sc("is-system-running"))
+	assert.Regexp(t, `(?m)^postgresql@\.service +(disabled|indirect)$`, sc("list-unit-files"))
+	out, err = podman(t, "exec", name, "sh", "-c", "command -v journalctl && journalctl -u postgresql@15-main -u ssh -n 5")
+	require.NoError(t, err, "journalctl, linked at boot on the image's PATH: %s", out)
+	assert.Contains(t, out, "/usr/local/sbin/journalctl")
+	t.Logf("journalctl -u postgresql@15-main -u ssh -n 5:\n%s", out)
 
 	redisPid := sc("show", "-p", "MainPID", "--value", "redis-server")
 	_, err = podman(t, "exec", name, "kill", "-9", redisPid)

@@ -283,6 +283,13 @@ func bootLikeAVM(t *testing.T, img string, extra []string) {
 	require.NoError(t, err, "journalctl, linked at boot on the image's PATH: %s", out)
 	assert.Contains(t, out, "/usr/local/sbin/journalctl")
 	t.Logf("journalctl -u postgresql@15-main -u ssh -n 5:\n%s", out)
+	_, err = podman(t, "exec", name, "sh", "-c", `printf '[Service]\nExecStart=/bin/sh -c "echo hello from a unit; exec sleep infinity"\n' > /etc/systemd/system/hello.service`)
+	require.NoError(t, err)
+	sc("daemon-reload")
+	sc("start", "hello")
+	out, err = podman(t, "exec", name, "journalctl", "-u", "hello", "-o", "cat")
+	require.NoError(t, err, out)
+	assert.Equal(t, "hello from a unit", strings.TrimSpace(out))
 
 	redisPid := sc("show", "-p", "MainPID", "--value", "redis-server")
 	_, err = podman(t, "exec", name, "kill", "-9", redisPid)

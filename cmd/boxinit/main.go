@@ -9,6 +9,7 @@
 //	boxinit check [flags]                     validate the configuration; change nothing
 //	boxinit status [--json] [--ready] [--socket PATH]   ask the running init over its control socket
 //	boxinit systemctl [flags] VERB [UNIT...]  the image's services (also as a link named systemctl)
+//	boxinit journalctl [-u UNIT] [-n N] [-f]  a unit's last lines (also as a link named journalctl)
 //	boxinit version                           print the version
 //
 // Flags, each also read from BOXINIT_<NAME> (upper case, '-' → '_') of the
@@ -385,6 +386,7 @@ func usage(w io.Writer, fs *pflag.FlagSet) {
        boxinit check [flags]                      validate the configuration; change nothing
        boxinit status [--json] [--ready] [--socket PATH]
        boxinit systemctl [flags] VERB [UNIT...]   the services (a link named systemctl too)
+       boxinit journalctl [-u UNIT] [-n N] [-f]   a unit's last lines (a link named journalctl too)
        boxinit version
 
 Flags, each also BOXINIT_<FLAG> (BOXINIT_GRACE_PERIOD=30s; the flag wins; an empty

@@ -39,6 +39,8 @@
 //	--services         run the image's systemd units enabled for multi-user.target after boot
 //	                   (true as PID 1, when no systemd runs; nothing to do when none is enabled);
 //	                   false (BOXINIT_SERVICES=false): none; a subreaper runs them only when told true
+//	--required-units   units that must be active once started (nginx,postgresql@15-main): boot fails
+//	                   (exit 1, never ready) when one is not; the others may fail, as under systemd
 //	--log-format       text or json (log/slog to stderr)
 //	--log-level        debug, info, warn or error
 //
@@ -162,8 +164,10 @@ type config struct {
 	socket      string
 	services    bool // run the image's enabled systemd units
 	servicesSet bool // --services or BOXINIT_SERVICES given
-	log         *slog.Logger
-	bootReport  bool // this `boxinit boot` is PID 1's boot child
+	// requiredUnits must be active after boot (--required-units).
+	requiredUnits []string
+	log           *slog.Logger
+	bootReport    bool // this `boxinit boot` is PID 1's boot child
 	// bootReadyFile is where the boot child touches its ready file when
 	// PID 1 touches --ready-file itself, after the services ("": none).
 	bootReadyFile string
@@ -291,8 +295,8 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	ctx, release := r.WatchStop(context.Background())
 	err = runBoot(ctx, mode, args, cfg, bootCfg, r, view)
 	if err == nil && svcs != nil {
-		svcs.startServices(ctx, cfg, mainProgram(cfg.command, bootCfg.Env))
-		if cfg.bootReadyFile != "" && ctx.Err() == nil {
+		err = svcs.startServices(ctx, cfg, mainProgram(cfg.command, bootCfg.Env))
+		if err == nil && cfg.bootReadyFile != "" && ctx.Err() == nil {
 			readyAfterServices(cfg, bootCfg)
 		}
 	}
@@ -334,6 +338,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 	overlap := fs.String("cron-overlap", "skip", "skip: no run of a job while its previous run goes on; allow: let them overlap")
 	socket := fs.String("socket", "/run/boxinit.sock", "control socket for boxinit status (mode 0600); empty: none")
 	svcs := fs.Bool("services", true, "run the image's systemd units enabled for multi-user.target after boot (false or BOXINIT_SERVICES=false: none; a subreaper only when given true)")
+	required := fs.StringSlice("required-units", nil, "units that must be active after boot, else boot fails (nginx,postgresql@15-main)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -345,6 +350,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 
 	cfg.command, cfg.gracePeriod, cfg.socket, cfg.services = fs.Args(), *grace, *socket, *svcs
 	cfg.servicesSet = fs.Changed("services") || os.Getenv("BOXINIT_SERVICES") != ""
+	cfg.requiredUnits = requiredUnits(*required)
 	for _, c := range *crontabs {
 		if c = strings.TrimSpace(c); c != "" {
 			cfg.cron = append(cfg.cron, c)

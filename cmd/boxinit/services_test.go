@@ -374,3 +374,25 @@ func TestInit_AFailedUnitShowsItsExitAndLastLinesInStatusAndBootStillSucceeds(t 
 	code, _ = p.wait(15 * time.Second)
 	assert.Equal(t, 0, code)
 }
+
+func TestInit_ARequiredUnitThatFailsFailsTheBootAndItIsNeverReady(t *testing.T) {
+	root := bootTree(t, "")
+	dir := filepath.Join(root, "etc/systemd/system")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "multi-user.target.wants"), 0o755))
+	for name, service := range map[string]string{"broken": "Type=oneshot\nExecStart=/bin/sh -c 'exit 3'", "fine": "ExecStart=/bin/sleep 1000"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name+".service"), []byte("[Service]\n"+service+"\n"), 0o644))
+		require.NoError(t, os.Symlink("/etc/systemd/system/"+name+".service", filepath.Join(dir, "multi-user.target.wants", name+".service")))
+	}
+	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket=", "--services=true", "--required-units=fine,broken.service")
+	code, _ := p.wait(15 * time.Second)
+	assert.Equal(t, 1, code)
+	assert.NoFileExists(t, filepath.Join(root, "ready"))
+	assert.Contains(t, p.out.String(), "required units not active (--required-units): broken.service (failed, exit 3)")
+	assert.NotContains(t, p.out.String(), "fine.service (")
+
+	p = startInit(t, "--root="+root, "--ready-file=/ready", "--socket=", "--services=true", "--required-units=fine")
+	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
+	p.signal(syscall.SIGTERM)
+	code, _ = p.wait(15 * time.Second)
+	assert.Equal(t, 0, code, "broken.service may fail when only fine.service is required")
+}

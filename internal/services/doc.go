@@ -59,7 +59,8 @@
 // `journalctl` (cmd/boxinit/journalctl.go) from each unit's ring of 20
 // lines; a failed unit's lines are in status. At boot an image with no
 // systemctl/journalctl gets /usr/local/sbin links (cmd/boxinit,
-// services_link.go). Left: BOXINIT_REQUIRED_UNITS; the
+// services_link.go). --required-units fails the boot when a named unit is
+// not active after the start jobs. Left: the
 // /run/systemd/system marker (below); reaper.Adopt (below).
 //
 // Reaper. Forking daemons and MAINPID= processes are reparented to PID 1

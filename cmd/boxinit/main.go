@@ -164,13 +164,13 @@ type config struct {
 	socket      string
 	services    bool // run the image's enabled systemd units
 	servicesSet bool // --services or BOXINIT_SERVICES given
-	// requiredUnits must be active after boot (--required-units).
-	requiredUnits []string
-	log           *slog.Logger
-	bootReport    bool // this `boxinit boot` is PID 1's boot child
+	log         *slog.Logger
+	bootReport  bool // this `boxinit boot` is PID 1's boot child
 	// bootReadyFile is where the boot child touches its ready file when
 	// PID 1 touches --ready-file itself, after the services ("": none).
 	bootReadyFile string
+	// requiredUnits must be active after boot (--required-units).
+	requiredUnits []string
 }
 
 func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {

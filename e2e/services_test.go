@@ -188,3 +188,148 @@ func TestServices_NginxAndRedisFromAptRunRestartAndStopUnprivileged(t *testing.T
 	assert.Regexp(t, `msg=stopped unit=redis-server.service`, logs)
 	assert.Regexp(t, `msg=stopped unit=memcached.service|apt-get install memcached`, logs+out)
 }
+
+// vmImage is servicesImage with postgresql as well (Debian's
+// postgresql-common: postgresql.service, the postgresql@.service template
+// and the generator that wants postgresql@15-main.service; the cluster is
+// made by the postinst). Skips when the packages cannot be installed.
+func vmImage(t *testing.T) string {
+	requireImage(t)
+	name := "localhost/boxinit-debian-vm:" + tag
+	dir := t.TempDir()
+	containerfile := fmt.Sprintf(`FROM %s
+RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light redis-server postgresql && \
+    rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d && \
+    sed -i 's/^bind .*/bind 0.0.0.0/; s/^protected-mode yes/protected-mode no/' /etc/redis/redis.conf
+`, image)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(containerfile), 0o644))
+	if out, err := podman(t, "build", "-q", "--network", "host", "-t", name, dir); err != nil {
+		t.Skipf("cannot install nginx-light, redis-server and postgresql into %s: %v\n%s", image, err, out)
+	}
+	return name
+}
+
+// The issue's "Done means": an image with nginx-light, redis-server and
+// postgresql installed by apt, booted by boxinit with no command,
+// unprivileged, once with the image's /run and once with /run an empty
+// tmpfs: nginx serves, redis answers PONG, postgresql answers a query (its
+// instance unit comes from the generator, /run/postgresql from
+// tmpfiles.d), sshd runs from ssh.service and the user logs in; `systemctl
+// restart nginx` gives a new master; kill -9 of redis brings it back;
+// `systemctl stop` stops; podman stop exits 0; a start brings it all back.
+// Times and memory are logged (run with -v), not asserted.
+func TestServices_NginxRedisPostgresqlAndSSHBootLikeAVMAlsoWithAnEmptyRun(t *testing.T) {
+	img := vmImage(t)
+	for _, tc := range []struct {
+		name  string
+		extra []string
+	}{{"image-run", nil}, {"tmpfs-run", []string{"--tmpfs", "/run"}}} {
+		t.Run(tc.name, func(t *testing.T) { bootLikeAVM(t, img, tc.extra) })
+	}
+}
+
+func bootLikeAVM(t *testing.T, img string, extra []string) {
+	key, pub := sshKey(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rc.env"), []byte(fmt.Sprintf("DEFAULT_USER=\"human\"\nDEFAULT_KEY=\"%s\"\n", pub)), 0o644))
+	web, red, sshPort := freePort(t), freePort(t), freePort(t)
+	name := fmt.Sprintf("boxinit-e2e-vm-%d", web)
+	_, _ = podman(t, "rm", "-f", name)
+	t.Cleanup(func() {
+		if t.Failed() {
+			logs, _ := podman(t, "logs", name)
+			t.Logf("container log:\n%s", logs)
+		}
+		_, _ = podman(t, "rm", "-f", "-t", "0", name)
+	})
+	webAddr, redAddr := fmt.Sprintf("127.0.0.1:%d", web), fmt.Sprintf("127.0.0.1:%d", red)
+	args := []string{"run", "-d", "--name", name, "-p", webAddr + ":80", "-p", redAddr + ":6379",
+		"-p", fmt.Sprintf("127.0.0.1:%d:22", sshPort), "-v", filepath.Join(dir, "rc.env") + ":/etc/rc.env:ro"}
+	args = append(append(args, extra...), "--entrypoint", "/sbin/boxinit", img)
+
+	query := func() (string, error) {
+		out, err := podman(t, "exec", name, "runuser", "-u", "postgres", "--", "psql", "-tAc", "select 6*7")
+		return strings.TrimSpace(out), err
+	}
+	allAnswer := func(what string, start time.Time) {
+		within(t, 60*time.Second, what+": nginx serves", func() bool { return serves(webAddr) })
+		within(t, 20*time.Second, what+": redis answers", func() bool { return pong(redAddr) })
+		within(t, 20*time.Second, what+": postgresql answers", func() bool { out, err := query(); return err == nil && out == "42" })
+		t.Logf("measured (%s): nginx, redis and postgresql answering %v after the command", what, time.Since(start).Round(time.Millisecond))
+		var out string
+		var err error
+		require.Eventually(t, func() bool { out, err = ssh(t, key, sshPort, "id -un"); return err == nil }, 20*time.Second, 200*time.Millisecond, "%s: ssh: %s", what, out)
+		lines := strings.Split(strings.TrimSpace(out), "\n") // after ssh's warning about the host key
+		assert.Equal(t, "human", strings.TrimSpace(lines[len(lines)-1]), "logged in over ssh.service's sshd")
+	}
+	start := time.Now()
+	out, err := podman(t, args...)
+	require.NoError(t, err, out)
+	allAnswer("podman run", start)
+	waitReady(t, name)
+
+	sc := func(args ...string) string {
+		out, err := podman(t, append([]string{"exec", name, "systemctl"}, args...)...)
+		require.NoError(t, err, "systemctl %v: %s", args, out)
+		return strings.TrimSpace(out)
+	}
+	assert.Equal(t, "active", sc("is-active", "postgresql@15-main"), "the generator's instance")
+	assert.Equal(t, "active", sc("is-active", "ssh"))
+	assert.Equal(t, "active", sc("is-active", "nginx"))
+	assert.Equal(t, "running", sc("is-system-running"))
+	assert.Regexp(t, `(?m)^postgresql@\.service +(disabled|indirect)$`, sc("list-unit-files"))
+	out, err = podman(t, "exec", name, "sh", "-c", "command -v journalctl && journalctl -u postgresql@15-main -u ssh -n 5")
+	require.NoError(t, err, "journalctl, linked at boot on the image's PATH: %s", out)
+	assert.Contains(t, out, "/usr/local/sbin/journalctl")
+	t.Logf("journalctl -u postgresql@15-main -u ssh -n 5:\n%s", out)
+	_, err = podman(t, "exec", name, "sh", "-c", `printf '[Service]\nExecStart=/bin/sh -c "echo hello from a unit; exec sleep infinity"\n' > /etc/systemd/system/hello.service`)
+	require.NoError(t, err)
+	sc("daemon-reload")
+	sc("start", "hello")
+	out, err = podman(t, "exec", name, "journalctl", "-u", "hello", "-o", "cat")
+	require.NoError(t, err, out)
+	assert.Equal(t, "hello from a unit", strings.TrimSpace(out))
+
+	redisPid := sc("show", "-p", "MainPID", "--value", "redis-server")
+	_, err = podman(t, "exec", name, "kill", "-9", redisPid)
+	require.NoError(t, err)
+	killed := time.Now()
+	for pong(redAddr) && time.Since(killed) < time.Second {
+		time.Sleep(time.Millisecond)
+	}
+	within(t, 10*time.Second, "redis back after kill -9", func() bool { return pong(redAddr) })
+	t.Logf("measured: redis answered again %v after kill -9", time.Since(killed).Round(time.Millisecond))
+
+	nginxPid := sc("show", "-p", "MainPID", "--value", "nginx")
+	sc("restart", "nginx")
+	assert.NotEqual(t, nginxPid, sc("show", "-p", "MainPID", "--value", "nginx"), "a new master")
+	assert.True(t, serves(webAddr), "nginx serves after the restart")
+
+	sc("stop", "postgresql@15-main")
+	_, err = query()
+	assert.Error(t, err, "systemctl stop stops postgresql")
+	sc("start", "postgresql@15-main")
+	within(t, 20*time.Second, "postgresql answers after start", func() bool { out, err := query(); return err == nil && out == "42" })
+
+	status, err := podman(t, "exec", name, "boxinit", "status")
+	require.NoError(t, err, status)
+	t.Logf("boxinit status:\n%s", status)
+	if mem, err := podman(t, "exec", name, "grep", "-E", "^(VmRSS|RssAnon)", "/proc/1/status"); err == nil {
+		t.Logf("measured: PID 1 with nginx, redis, postgresql and sshd running: %s", strings.Join(strings.Fields(mem), " "))
+	}
+
+	stop := time.Now()
+	out, err = podman(t, "stop", "-t", "10", name)
+	require.NoError(t, err, out)
+	t.Logf("measured: podman stop took %v", time.Since(stop).Round(time.Millisecond))
+	code, _ := podman(t, "inspect", name, "--format", "{{.State.ExitCode}}")
+	assert.Equal(t, "0", strings.TrimSpace(code))
+	logs, _ := podman(t, "logs", name)
+	assert.NotContains(t, logs, "grace period over", "every unit stopped its own way in time")
+
+	start = time.Now()
+	out, err = podman(t, "start", name)
+	require.NoError(t, err, out)
+	allAnswer("podman start", start)
+}

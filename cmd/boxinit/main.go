@@ -9,6 +9,7 @@
 //	boxinit check [flags]                     validate the configuration; change nothing
 //	boxinit status [--json] [--ready] [--socket PATH]   ask the running init over its control socket
 //	boxinit systemctl [flags] VERB [UNIT...]  the image's services (also as a link named systemctl)
+//	boxinit journalctl [-u UNIT] [-n N] [-f]  a unit's last lines (also as a link named journalctl)
 //	boxinit version                           print the version
 //
 // Flags, each also read from BOXINIT_<NAME> (upper case, '-' → '_') of the
@@ -38,6 +39,8 @@
 //	--services         run the image's systemd units enabled for multi-user.target after boot
 //	                   (true as PID 1, when no systemd runs; nothing to do when none is enabled);
 //	                   false (BOXINIT_SERVICES=false): none; a subreaper runs them only when told true
+//	--required-units   units that must be active once started (nginx,postgresql@15-main): boot fails
+//	                   (exit 1, never ready) when one is not; the others may fail, as under systemd
 //	--log-format       text or json (log/slog to stderr)
 //	--log-level        debug, info, warn or error
 //
@@ -113,6 +116,10 @@ func main() {
 		sigearly.Release()
 		os.Exit(runSystemctl(os.Args[1:], os.Stdout, os.Stderr))
 	}
+	if calledAsJournalctl(os.Args[0]) {
+		sigearly.Release()
+		os.Exit(runJournalctl(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	// The stop signals are caught since sigearly's init; the rest now.
 	sigs := reaper.CatchOn(sigearly.Stop, sigearly.Child)
 	os.Exit(run(os.Args[1:], sigs, os.Stderr))
@@ -162,6 +169,8 @@ type config struct {
 	// bootReadyFile is where the boot child touches its ready file when
 	// PID 1 touches --ready-file itself, after the services ("": none).
 	bootReadyFile string
+	// requiredUnits must be active after boot (--required-units).
+	requiredUnits []string
 }
 
 func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
@@ -179,6 +188,9 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		case "systemctl":
 			sigearly.Release()
 			return runSystemctl(args[1:], os.Stdout, stderr)
+		case "journalctl":
+			sigearly.Release()
+			return runJournalctl(args[1:], os.Stdout, stderr)
 		}
 	}
 	if mode == "check" {
@@ -283,8 +295,8 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	ctx, release := r.WatchStop(context.Background())
 	err = runBoot(ctx, mode, args, cfg, bootCfg, r, view)
 	if err == nil && svcs != nil {
-		svcs.startServices(ctx, cfg, mainProgram(cfg.command, bootCfg.Env))
-		if cfg.bootReadyFile != "" && ctx.Err() == nil {
+		err = svcs.startServices(ctx, cfg, mainProgram(cfg.command, bootCfg.Env))
+		if err == nil && cfg.bootReadyFile != "" && ctx.Err() == nil {
 			readyAfterServices(cfg, bootCfg)
 		}
 	}
@@ -326,6 +338,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 	overlap := fs.String("cron-overlap", "skip", "skip: no run of a job while its previous run goes on; allow: let them overlap")
 	socket := fs.String("socket", "/run/boxinit.sock", "control socket for boxinit status (mode 0600); empty: none")
 	svcs := fs.Bool("services", true, "run the image's systemd units enabled for multi-user.target after boot (false or BOXINIT_SERVICES=false: none; a subreaper only when given true)")
+	required := fs.StringSlice("required-units", nil, "units that must be active after boot, else boot fails (nginx,postgresql@15-main)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -337,6 +350,7 @@ func parseFlags(mode string, args []string, stderr io.Writer) (*config, error) {
 
 	cfg.command, cfg.gracePeriod, cfg.socket, cfg.services = fs.Args(), *grace, *socket, *svcs
 	cfg.servicesSet = fs.Changed("services") || os.Getenv("BOXINIT_SERVICES") != ""
+	cfg.requiredUnits = requiredUnits(*required)
 	for _, c := range *crontabs {
 		if c = strings.TrimSpace(c); c != "" {
 			cfg.cron = append(cfg.cron, c)
@@ -378,6 +392,7 @@ func usage(w io.Writer, fs *pflag.FlagSet) {
        boxinit check [flags]                      validate the configuration; change nothing
        boxinit status [--json] [--ready] [--socket PATH]
        boxinit systemctl [flags] VERB [UNIT...]   the services (a link named systemctl too)
+       boxinit journalctl [-u UNIT] [-n N] [-f]   a unit's last lines (a link named journalctl too)
        boxinit version
 
 Flags, each also BOXINIT_<FLAG> (BOXINIT_GRACE_PERIOD=30s; the flag wins; an empty

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -185,23 +186,26 @@ func newServiceHost(cfg *config, bootCfg *boot.Config, r *reaper.Reaper) *servic
 // failed units are logged and shown in status, the boot still succeeds (as
 // under systemd). Without an enabled unit it loads nothing: the Manager is
 // made at the first systemctl request.
-func (h *serviceHost) startServices(ctx context.Context, cfg *config, mainPath string) {
+func (h *serviceHost) startServices(ctx context.Context, cfg *config, mainPath string) error {
 	h.mu.Lock()
 	h.booting = false
 	h.mu.Unlock()
+	if self, err := os.Executable(); err == nil {
+		linkTools(h.root, self, cfg.log)
+	}
 	if !hasEnabledUnits(h.root) {
-		return
+		return h.checkRequired(cfg.requiredUnits)
 	}
 	start := time.Now()
 	m, err := h.manager()
 	if err != nil {
 		cfg.log.Error("services: cannot load units", "err", err)
-		return
+		return h.checkRequired(cfg.requiredUnits)
 	}
 	res, err := m.BootSystem(ctx, units.BootOptions{Skip: units.BootSkip(h.root, mainPath, len(cfg.cron) > 0)})
 	if err != nil {
 		cfg.log.Error("services: no boot plan", "err", err)
-		return
+		return h.checkRequired(cfg.requiredUnits)
 	}
 	for _, s := range res.Plan.Skipped {
 		cfg.log.Debug("services: unit skipped", "unit", s.Name, "reason", s.Reason)
@@ -219,6 +223,54 @@ func (h *serviceHost) startServices(ctx context.Context, cfg *config, mainPath s
 		}
 	}
 	cfg.log.Info("services started", "active", active, "failed", failed, "duration", time.Since(start).Round(time.Millisecond))
+	return h.checkRequired(cfg.requiredUnits)
+}
+
+// requiredUnits reads --required-units: names, .service added when no
+// type is given.
+func requiredUnits(list []string) []string {
+	var out []string
+	for _, n := range list {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, unitName(n))
+		}
+	}
+	return out
+}
+
+// checkRequired fails the boot when a unit of --required-units is not
+// active after the start (a oneshot that ran to success counts).
+func (h *serviceHost) checkRequired(names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	m := h.running()
+	var bad []string
+	for _, n := range names {
+		if m == nil {
+			bad = append(bad, n+" (no unit ran)")
+			continue
+		}
+		st, err := m.Status(n)
+		switch {
+		case err != nil:
+			bad = append(bad, fmt.Sprintf("%s (%v)", n, err))
+		case st.ActiveState == services.Active, st.ActiveState == services.Inactive && st.Result == "success" && st.LastExit != nil:
+		default:
+			why := st.ActiveState
+			if st.LastExit != nil {
+				why += ", " + st.LastExit.String()
+			}
+			if st.Condition != "" {
+				why += ", " + st.Condition
+			}
+			bad = append(bad, n+" ("+why+")")
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("required units not active (--required-units): %s", strings.Join(bad, "; "))
+	}
+	return nil
 }
 
 // running returns the Manager once it exists (nil: no service was run).

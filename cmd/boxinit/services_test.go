@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,6 +35,44 @@ func systemctlCmd(t *testing.T, args ...string) (stdout, stderr string, code int
 	}
 	require.NoError(t, err)
 	return o.String(), e.String(), 0
+}
+
+func journalLink(t *testing.T) string {
+	link := filepath.Join(t.TempDir(), "journalctl")
+	require.NoError(t, os.Symlink(boxinitBin, link))
+	return link
+}
+
+// journalctlCmd runs the binary as `journalctl` with args.
+func journalctlCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(journalLink(t), args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return o.String(), e.String(), ee.ExitCode()
+	}
+	require.NoError(t, err)
+	return o.String(), e.String(), 0
+}
+
+// syncBuffer is a bytes.Buffer a process writes to while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestSystemctl_EnableAndDisableWorkOnTheFilesOfADebianImageWithoutABoxinit(t *testing.T) {
@@ -72,6 +111,23 @@ func TestSystemctl_EnableAndDisableWorkOnTheFilesOfADebianImageWithoutABoxinit(t
 	assert.Contains(t, errOut, "no-such-unit.service")
 }
 
+func TestSystemctl_ListUnitFilesShowsEachUnitFileOfADebianImageWithItsState(t *testing.T) {
+	root := "--root=../../testdata/units/debian/root"
+	out, errOut, code := systemctlCmd(t, root, "list-unit-files")
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `^UNIT FILE +STATE\n`, out)
+	for _, want := range []string{`nginx\.service +enabled`, `apt-daily\.service +static`, `sshd\.service +alias`,
+		`ssh\.socket +disabled`, `postgresql@\.service +disabled`, `pg_dump@\.service +static`, `apt-daily\.timer +enabled`} {
+		assert.Regexp(t, `(?m)^`+want+`$`, out)
+	}
+	assert.Regexp(t, `\n\n\d+ unit files listed\.\n$`, out)
+	assert.NotContains(t, out, "bad")
+
+	out, _, code = systemctlCmd(t, root, "list-unit-files", "--type=timer", "apt-*")
+	assert.Equal(t, 0, code)
+	assert.Equal(t, "UNIT FILE               STATE\napt-daily-upgrade.timer enabled\napt-daily.timer         enabled\n\n2 unit files listed.\n", out)
+}
+
 func TestSystemctl_WithoutARunningBoxinitStartDoesNothingAndQueriesSayInactive(t *testing.T) {
 	sock := "--socket=" + filepath.Join(t.TempDir(), "none.sock")
 	_, errOut, code := systemctlCmd(t, sock, "start", "nginx.service")
@@ -85,6 +141,10 @@ func TestSystemctl_WithoutARunningBoxinitStartDoesNothingAndQueriesSayInactive(t
 	out, _, code := systemctlCmd(t, sock, "is-active", "nginx")
 	assert.Equal(t, "inactive\n", out)
 	assert.Equal(t, 3, code)
+
+	out, _, code = systemctlCmd(t, sock, "is-system-running")
+	assert.Equal(t, "offline\n", out)
+	assert.Equal(t, 1, code)
 
 	_, _, code = systemctlCmd(t, sock, "frobnicate", "nginx")
 	assert.Equal(t, exitUsage, code)
@@ -163,6 +223,9 @@ func TestInit_StartsTheEnabledUnitsDrivesThemWithSystemctlAndStopsThemTheirWay(t
 	out, errOut, code := systemctlCmd(t, "--socket="+sock, "is-active", "demo")
 	assert.Equal(t, "active\n", out, errOut)
 	assert.Equal(t, 0, code)
+	out, _, code = systemctlCmd(t, "--socket="+sock, "is-system-running")
+	assert.Equal(t, "running\n", out)
+	assert.Equal(t, 0, code)
 
 	d := queryJSON(t, sock)
 	require.Len(t, d.Services, 1)
@@ -201,6 +264,28 @@ func TestInit_StartsTheEnabledUnitsDrivesThemWithSystemctlAndStopsThemTheirWay(t
 	assert.Contains(t, out, "Active: active (running)")
 	assert.NotContains(t, out, "hunter2", "service output is masked")
 	assert.Contains(t, p.out.String(), "token=[redacted]", "rc.env values are masked in the log")
+	out, errOut, code = journalctlCmd(t, "--socket="+sock, "-u", "demo", "-n", "2", "-o", "cat")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, "started token=[redacted]\nstarted token=[redacted]\n", out, "the last 2 of 3 starts' lines, masked")
+	out, _, _ = journalctlCmd(t, "--socket="+sock, "-u", "demo.service")
+	assert.Regexp(t, `(?m)^\w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3} \S+ demo\.service: started token=\[redacted\]$`, out)
+	assert.Equal(t, 3, strings.Count(out, "demo.service: started"), "every line kept, ExecStop='s too")
+	out, _, code = journalctlCmd(t, "--socket="+sock, "-u", "nope")
+	assert.Equal(t, "-- No entries --\n", out)
+	assert.Equal(t, 0, code)
+	follow := exec.Command(journalLink(t), "--socket="+sock, "-u", "demo", "-f", "-n", "1", "-o", "cat", "--poll=20ms")
+	var followed syncBuffer
+	follow.Stdout = &followed
+	require.NoError(t, follow.Start())
+	eventually(t, 2*time.Second, "journalctl -f prints the last line", func() bool { return followed.String() == "started token=[redacted]\n" })
+	_, errOut, code = systemctlCmd(t, "--socket="+sock, "restart", "demo")
+	require.Equal(t, 0, code, errOut)
+	eventually(t, 2*time.Second, "journalctl -f prints the new line", func() bool {
+		return followed.String() == "started token=[redacted]\nstarted token=[redacted]\n"
+	})
+	require.NoError(t, follow.Process.Signal(syscall.SIGINT))
+	require.NoError(t, follow.Wait(), "-f ends with 0 on ^C")
+
 	_, _, code = systemctlCmd(t, "--socket="+sock, "status", "nope")
 	assert.Equal(t, 4, code)
 	_, errOut, code = systemctlCmd(t, "--socket="+sock, "start", "nope")
@@ -211,7 +296,7 @@ func TestInit_StartsTheEnabledUnitsDrivesThemWithSystemctlAndStopsThemTheirWay(t
 	p.signal(syscall.SIGTERM)
 	code, _ = p.wait(15 * time.Second)
 	assert.Equal(t, 0, code)
-	assert.Len(t, lines(t, marks+"/stops"), 3, "ExecStop= at shutdown")
+	assert.Len(t, lines(t, marks+"/stops"), 4, "ExecStop= at shutdown")
 }
 
 func TestSystemctl_RequestsAreRootsOnlyAndANonRootUserIsToldSo(t *testing.T) {
@@ -252,4 +337,62 @@ func TestRunsServices_OnASlashWithNoSignOfAContainerOnlyWhenAskedFor(t *testing.
 	cfg.servicesSet = true
 	assert.True(t, runsServices(cfg, "/", true), "--services=true wins")
 	assert.False(t, runsServices(&config{services: false, servicesSet: true, log: log}, "/", true))
+}
+
+func TestInit_AFailedUnitShowsItsExitAndLastLinesInStatusAndBootStillSucceeds(t *testing.T) {
+	root := bootTree(t, "")
+	dir := filepath.Join(root, "etc/systemd/system")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "multi-user.target.wants"), 0o755))
+	unit := "[Service]\nExecStart=/bin/sh -c 'for i in 1 2 3 4 5 6 7; do echo line $$i; done; echo cannot open /etc/broken.conf >&2; exit 3'\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.service"), []byte(unit), 0o644))
+	require.NoError(t, os.Symlink("/etc/systemd/system/broken.service", filepath.Join(dir, "multi-user.target.wants/broken.service")))
+	sock := filepath.Join(t.TempDir(), "boxinit.sock")
+	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true")
+	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
+
+	var d status.Document
+	eventually(t, 5*time.Second, "broken.service failed", func() bool {
+		d = queryJSON(t, sock)
+		return len(d.Services) == 1 && d.Services[0].State == "failed"
+	})
+	assert.Equal(t, "exit 3", d.Services[0].LastExit)
+	assert.Equal(t, []string{"line 1", "line 2", "line 3", "line 4", "line 5", "line 6", "line 7", "cannot open /etc/broken.conf"}, d.Services[0].LastLines)
+	text, _ := statusCmd(t, sock)
+	assert.Contains(t, text, "  broken.service failed: exit 3 (exit-code)\n    line 4\n    line 5\n    line 6\n    line 7\n    cannot open /etc/broken.conf\n")
+	assert.Contains(t, text, "state: ready", "boot succeeds with a failed unit, as systemd's")
+	out, _, code := systemctlCmd(t, "--socket="+sock, "is-system-running")
+	assert.Equal(t, "degraded\n", out)
+	assert.Equal(t, 1, code)
+	_, errOut, code := systemctlCmd(t, "--socket="+sock, "reset-failed")
+	require.Equal(t, 0, code, errOut)
+	out, _, _ = systemctlCmd(t, "--socket="+sock, "is-system-running")
+	assert.Equal(t, "running\n", out, "reset-failed forgets the failure")
+	out, _, _ = systemctlCmd(t, "--socket="+sock, "is-active", "broken")
+	assert.Equal(t, "inactive\n", out)
+
+	p.signal(syscall.SIGTERM)
+	code, _ = p.wait(15 * time.Second)
+	assert.Equal(t, 0, code)
+}
+
+func TestInit_ARequiredUnitThatFailsFailsTheBootAndItIsNeverReady(t *testing.T) {
+	root := bootTree(t, "")
+	dir := filepath.Join(root, "etc/systemd/system")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "multi-user.target.wants"), 0o755))
+	for name, service := range map[string]string{"broken": "Type=oneshot\nExecStart=/bin/sh -c 'exit 3'", "fine": "ExecStart=/bin/sleep 1000"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name+".service"), []byte("[Service]\n"+service+"\n"), 0o644))
+		require.NoError(t, os.Symlink("/etc/systemd/system/"+name+".service", filepath.Join(dir, "multi-user.target.wants", name+".service")))
+	}
+	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket=", "--services=true", "--required-units=fine,broken.service")
+	code, _ := p.wait(15 * time.Second)
+	assert.Equal(t, 1, code)
+	assert.NoFileExists(t, filepath.Join(root, "ready"))
+	assert.Contains(t, p.out.String(), "required units not active (--required-units): broken.service (failed, exit 3)")
+	assert.NotContains(t, p.out.String(), "fine.service (")
+
+	p = startInit(t, "--root="+root, "--ready-file=/ready", "--socket=", "--services=true", "--required-units=fine")
+	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
+	p.signal(syscall.SIGTERM)
+	code, _ = p.wait(15 * time.Second)
+	assert.Equal(t, 0, code, "broken.service may fail when only fine.service is required")
 }

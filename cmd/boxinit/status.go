@@ -165,6 +165,9 @@ func serviceStatuses(list []services.Status) []status.Service {
 		if st.LastExit != nil {
 			s.LastExit = st.LastExit.String()
 		}
+		if st.ActiveState == services.Failed {
+			s.LastLines = st.Log
+		}
 		out = append(out, s)
 	}
 	return out

@@ -65,13 +65,14 @@ type ctlAnswer struct {
 var runtimeVerbs = map[string]bool{
 	"start": true, "stop": true, "restart": true, "try-restart": true, "reload": true,
 	"reload-or-restart": true, "kill": true, "status": true, "is-active": true, "is-failed": true,
-	"show": true, "list-units": true, "daemon-reload": true,
+	"show": true, "list-units": true, "daemon-reload": true, "is-system-running": true,
+	"reset-failed": true,
 }
 
 // fileVerbs work on the unit files.
 var fileVerbs = map[string]bool{
 	"enable": true, "disable": true, "reenable": true, "preset": true, "mask": true, "unmask": true,
-	"is-enabled": true,
+	"is-enabled": true, "list-unit-files": true,
 }
 
 // calledAsSystemctl reports whether argv[0] names systemctl (a link to
@@ -107,7 +108,7 @@ func runSystemctl(args []string, stdout, stderr io.Writer) int {
 	fs.Bool("no-ask-password", false, "ignored")
 	fs.Bool("force", false, "ignored")
 	fs.String("preset-mode", "", "preset: ignored (enable-only, full: both enable)")
-	fs.StringP("type", "t", "", "ignored")
+	typ := fs.StringP("type", "t", "", "list-unit-files: only units of this type (service, timer…)")
 	fs.String("state", "", "ignored")
 	fs.Bool("global", false, "ignored")
 	if err := fs.Parse(args); err != nil {
@@ -127,13 +128,16 @@ func runSystemctl(args []string, stdout, stderr io.Writer) int {
 	if len(rest) == 0 {
 		rest = []string{"list-units"}
 	}
-	verb, names := rest[0], rest[1:]
+	verb, names := rest[0], slices.Clone(rest[1:])
 	for i, n := range names {
 		names[i] = unitName(n)
 	}
 	req := ctlRequest{Verb: "systemctl", Cmd: verb, Units: names, Quiet: *quiet, NoBlock: *noBlock,
 		Signal: *signal, Whom: *whom, Props: *props, Value: *value, All: *all}
 
+	if verb == "list-unit-files" {
+		return listUnitFiles(rest[1:], *root, *typ, stdout, stderr)
+	}
 	if fileVerbs[verb] {
 		code := fileVerb(verb, names, *root, *quiet, stdout, stderr)
 		if code != 0 || verb == "is-enabled" || *root != "" && *root != "/" {
@@ -161,7 +165,7 @@ func runSystemctl(args []string, stdout, stderr io.Writer) int {
 
 func needsUnits(verb string) bool {
 	switch verb {
-	case "list-units", "daemon-reload", "show", "status":
+	case "list-units", "daemon-reload", "show", "status", "is-system-running", "reset-failed":
 		return false
 	}
 	return true
@@ -237,6 +241,11 @@ func runtimeVerb(socket string, req ctlRequest, stdout, stderr io.Writer) int {
 			return sysctlFailed
 		case "status":
 			return sysctlNotActive
+		case "is-system-running":
+			if !req.Quiet {
+				fmt.Fprintln(stdout, "offline")
+			}
+			return sysctlFailed
 		case "show", "list-units":
 			return sysctlFailed
 		}
@@ -337,6 +346,9 @@ func (h *serviceHost) manager() (*services.Manager, error) {
 
 // control answers the control socket's systemctl requests.
 func (h *serviceHost) control(verb string, raw []byte) (any, bool) {
+	if verb == "journal" {
+		return h.journal(raw), true
+	}
 	if verb != "systemctl" {
 		return nil, false
 	}
@@ -348,6 +360,9 @@ func (h *serviceHost) control(verb string, raw []byte) (any, bool) {
 }
 
 func (h *serviceHost) answer(req ctlRequest) ctlAnswer {
+	if req.Cmd == "is-system-running" {
+		return h.systemState(req.Quiet)
+	}
 	m, err := h.manager()
 	if err != nil {
 		return ctlAnswer{Stderr: fmt.Sprintf("Failed to load the units: %v\n", err), Code: sysctlFailed}
@@ -437,6 +452,19 @@ func (h *serviceHost) answer(req ctlRequest) ctlAnswer {
 				}
 			}
 		}
+	case "reset-failed":
+		names := req.Units
+		if len(names) == 0 {
+			for _, st := range m.List() {
+				names = append(names, st.Name)
+			}
+		}
+		for _, n := range names {
+			if err := m.ResetFailed(n); err != nil {
+				fmt.Fprintf(&errOut, "Failed to reset failed state of unit %s: %v\n", n, err)
+				code = sysctlFailed
+			}
+		}
 	case "show":
 		for i, n := range req.Units {
 			if i > 0 {
@@ -474,6 +502,67 @@ func (h *serviceHost) answer(req ctlRequest) ctlAnswer {
 		return ctlAnswer{Stderr: fmt.Sprintf("Unknown command verb '%s'.\n", req.Cmd), Code: exitUsage}
 	}
 	return ctlAnswer{Stdout: out.String(), Stderr: errOut.String(), Code: code}
+}
+
+// systemState is `systemctl is-system-running`: starting until boot has
+// started the units, then degraded when one has failed, else running
+// (exit 0 only for running).
+func (h *serviceHost) systemState(quiet bool) ctlAnswer {
+	h.mu.Lock()
+	booting, m := h.booting, h.m
+	h.mu.Unlock()
+	state := "running"
+	switch {
+	case booting:
+		state = "starting"
+	case m != nil:
+		for _, st := range m.List() {
+			if st.ActiveState == services.Failed {
+				state = "degraded"
+			}
+		}
+	}
+	a := ctlAnswer{Code: sysctlOK}
+	if state != "running" {
+		a.Code = sysctlFailed
+	}
+	if !quiet {
+		a.Stdout = state + "\n"
+	}
+	return a
+}
+
+// listUnitFiles is `systemctl list-unit-files [PATTERN...]`: every unit
+// file on the search path under root with its state (is-enabled's word).
+func listUnitFiles(patterns []string, root, typ string, stdout, stderr io.Writer) int {
+	if root == "" {
+		root = "/"
+	}
+	l, err := units.NewLoader(root)
+	if err != nil {
+		fmt.Fprintf(stderr, "Failed to read the units under %s: %v\n", root, err)
+		return sysctlFailed
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 1, ' ', 0)
+	fmt.Fprintln(tw, "UNIT FILE\tSTATE")
+	n := 0
+	for _, name := range l.Names() {
+		if typ != "" && !strings.HasSuffix(name, "."+strings.TrimPrefix(typ, ".")) {
+			continue
+		}
+		if len(patterns) > 0 && !slices.ContainsFunc(patterns, func(p string) bool { ok, _ := filepath.Match(p, name); return ok }) {
+			continue
+		}
+		state, err := l.EnabledState(name)
+		if err != nil {
+			state = "bad"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", name, state)
+		n++
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "\n%d unit files listed.\n", n)
+	return sysctlOK
 }
 
 // showUnit prints the properties systemctl show gives for the common

@@ -54,11 +54,14 @@
 // files without PID 1, as `systemctl --root`.
 //
 // --ready-file and the ready state come after the units have started (the
-// boot child touches FILE.boot; PID 1 renames it). Left:
-// BOXINIT_REQUIRED_UNITS; journalctl; the
-// /run/systemd/system marker (below); show's other properties;
-// list-unit-files; images without systemctl get the link at build time
-// only (images/debian), not at boot.
+// boot child touches FILE.boot; PID 1 renames it). [Manager.StopAll] stops
+// in parallel where After=/Before= allow. [Manager.Journal] serves
+// `journalctl` (cmd/boxinit/journalctl.go) from each unit's ring of 20
+// lines; a failed unit's lines are in status. At boot an image with no
+// systemctl/journalctl gets /usr/local/sbin links (cmd/boxinit,
+// services_link.go). --required-units fails the boot when a named unit is
+// not active after the start jobs. Left: the
+// /run/systemd/system marker (below); reaper.Adopt (below).
 //
 // Reaper. Forking daemons and MAINPID= processes are reparented to PID 1
 // and reaped as orphans, so their exit status is lost (Status.LastExit
@@ -79,11 +82,9 @@
 // files (units.Loader.Enable/Disable/Mask/Unmask/EnabledState, which make
 // exactly deb-systemd-helper's links) work without PID 1 like
 // `systemctl --root`; --now then starts or stops through the socket.
-// `journalctl -u UNIT [-n N] [-f]` reads the ring (and follows new lines).
-// At boot, when the image has no systemctl, boxinit links
-// /usr/local/sbin/systemctl (and journalctl) to itself. Status: the
-// document of internal/status gains services (its own types, filled from
-// [Status]).
+// `journalctl -u UNIT [-n N] [-f]` reads the ring (and follows new lines
+// by their sequence numbers). list-unit-files, is-system-running and
+// reset-failed too.
 //
 // The /run/systemd/system marker: not created (decided with the wiring).
 // Debian's maintainer scripts (deb-systemd-invoke, invoke-rc.d, the

@@ -206,6 +206,19 @@ func (m *Manager) Status(name string) (Status, error) {
 	return s.snapshot(), nil
 }
 
+// Journal returns up to n (all kept when n < 0) of the lines the named
+// service printed after line number seq (0: from the first kept), oldest
+// first, and the number of its newest line: `journalctl -u NAME -n N`, and
+// with the number given back, `-f`.
+func (m *Manager) Journal(name string, seq uint64, n int) ([]JournalLine, uint64, error) {
+	s, err := m.service(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	lines, last := s.ring.after(seq, n)
+	return lines, last, nil
+}
+
 // List reports every service the manager has touched, by name.
 func (m *Manager) List() []Status {
 	m.mu.Lock()
@@ -225,22 +238,50 @@ func (m *Manager) List() []Status {
 	return out
 }
 
-// StopAll stops every started service in the reverse order of their
-// starts, within ctx (the grace period).
+// StopAll stops the started services within ctx (the grace period), in
+// parallel where the ordering allows: a service waits for the stop of each
+// service started after it that is ordered after it (After=/Before=, as
+// systemd stops in the reverse of the start ordering); the others stop at
+// once. Only later starts are waited for, so a cycle cannot block.
 func (m *Manager) StopAll(ctx context.Context) error {
 	m.mu.Lock()
 	order := slices.Clone(m.order)
 	m.mu.Unlock()
-	var errs []error
-	for i := len(order) - 1; i >= 0; i-- {
-		s, err := m.service(order[i])
-		if err != nil {
-			continue
-		}
-		s.cancelStart()
-		s.job.Lock()
-		errs = append(errs, s.stop(ctx))
-		s.job.Unlock()
+	svcs := make([]*service, len(order))
+	done := make([]chan struct{}, len(order))
+	for i, n := range order {
+		svcs[i], _ = m.service(n)
+		done[i] = make(chan struct{})
 	}
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, s := range svcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[i])
+			if s == nil {
+				return
+			}
+			for j := i + 1; j < len(svcs); j++ {
+				if svcs[j] != nil && orderedAfter(svcs[j].unit, s.unit) {
+					<-done[j]
+				}
+			}
+			s.cancelStart()
+			s.job.Lock()
+			errs[i] = s.stop(ctx)
+			s.job.Unlock()
+		}()
+	}
+	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// orderedAfter reports whether a starts after b by After= or Before=.
+func orderedAfter(a, b *units.Unit) bool {
+	named := func(list []string, u *units.Unit) bool {
+		return slices.ContainsFunc(u.Names, func(n string) bool { return slices.Contains(list, n) }) || slices.Contains(list, u.Name)
+	}
+	return named(a.After, b) || named(b.Before, a)
 }

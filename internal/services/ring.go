@@ -1,13 +1,24 @@
 package services
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
-// ring keeps the last lines a unit printed (for status and journalctl).
+// ring keeps the last lines a unit printed (for status and journalctl):
+// ringLines lines of at most ringLineMax bytes, with the time each was read
+// and a sequence number (lines ever added) that `journalctl -f` follows.
 type ring struct {
 	mu    sync.Mutex
-	lines []string
-	next  int
-	full  bool
+	lines []JournalLine
+	total uint64 // lines ever added; the newest is number total
+}
+
+// JournalLine is one line a unit printed.
+type JournalLine struct {
+	Seq  uint64    `json:"seq"` // 1 for a unit's first line
+	Time time.Time `json:"time"`
+	Text string    `json:"text"`
 }
 
 const (
@@ -15,32 +26,43 @@ const (
 	ringLineMax = 512 // a longer line is kept cut
 )
 
-func newRing() *ring { return &ring{lines: make([]string, ringLines)} }
+func newRing() *ring { return &ring{lines: make([]JournalLine, ringLines)} }
 
-func (r *ring) add(line string) {
+func (r *ring) add(line string, now time.Time) {
 	if len(line) > ringLineMax {
 		line = line[:ringLineMax]
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.lines[r.next] = line
-	r.next = (r.next + 1) % len(r.lines)
-	if r.next == 0 {
-		r.full = true
-	}
+	r.total++
+	r.lines[(r.total-1)%uint64(len(r.lines))] = JournalLine{Seq: r.total, Time: now, Text: line}
 }
 
-// last returns up to n lines, oldest first.
-func (r *ring) last(n int) []string {
+// after returns up to n of the lines numbered above seq (the newest ones
+// when more are kept), oldest first, and the number of the newest line.
+func (r *ring) after(seq uint64, n int) ([]JournalLine, uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var all []string
-	if r.full {
-		all = append(all, r.lines[r.next:]...)
+	first := seq + 1
+	if kept := uint64(len(r.lines)); r.total > kept && first <= r.total-kept {
+		first = r.total - kept + 1
 	}
-	all = append(all, r.lines[:r.next]...)
-	if n < len(all) {
-		all = all[len(all)-n:]
+	if n >= 0 && r.total >= first && r.total-first+1 > uint64(n) {
+		first = r.total - uint64(n) + 1
 	}
-	return all
+	var out []JournalLine
+	for i := first; i <= r.total; i++ {
+		out = append(out, r.lines[(i-1)%uint64(len(r.lines))])
+	}
+	return out, r.total
+}
+
+// last returns the text of up to n lines, oldest first.
+func (r *ring) last(n int) []string {
+	lines, _ := r.after(0, n)
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l.Text
+	}
+	return out
 }

@@ -147,7 +147,7 @@ func (s *service) logPipe() (*os.File, error) {
 		if s.m.o.Redact != nil {
 			line = s.m.o.Redact(line)
 		}
-		s.ring.add(line)
+		s.ring.add(line, s.m.now())
 		s.log.Info(line)
 	})
 	s.logW = w

@@ -87,3 +87,19 @@ func (s *service) refresh(u *units.Unit) {
 		s.pending = u
 	}
 }
+
+// ResetFailed is `systemctl reset-failed NAME`: a failed service becomes
+// inactive, its start-limit count starts over. Other states are left.
+func (m *Manager) ResetFailed(name string) error {
+	s, err := m.service(name)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == Failed {
+		s.state, s.sub, s.result, s.since = Inactive, "dead", "success", m.now()
+		s.starts = nil
+	}
+	return nil
+}

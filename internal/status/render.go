@@ -84,6 +84,9 @@ func render(w io.Writer, d *Document, now time.Time) {
 				why = s.LastExit + " (" + s.Result + ")"
 			}
 			fmt.Fprintf(w, "  %s failed: %s\n", clip(s.Name, 30), clip(why, 38))
+			for _, l := range s.LastLines[max(0, len(s.LastLines)-failedLines):] {
+				fmt.Fprintf(w, "    %s\n", clip(l, 76))
+			}
 		}
 	}
 
@@ -127,6 +130,9 @@ func clip(s string, n int) string {
 	}
 	return s[:n-1] + "…"
 }
+
+// failedLines is how many of a failed unit's last lines status shows.
+const failedLines = 5
 
 // daysLeft says how long until t: "200 days", "5h0m0s", or "none" once past.
 func daysLeft(now, t time.Time) string {

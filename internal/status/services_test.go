@@ -23,7 +23,8 @@ func TestRender_ListsTheServicesWithStateMainPIDRestartsAndSince(t *testing.T) {
 	d.Services = []Service{
 		{Name: "nginx.service", State: "active", Sub: "running", MainPID: 118, Since: t0.Add(-90 * time.Second)},
 		{Name: "redis-server.service", State: "active", Sub: "running", MainPID: 69, Restarts: 1, Since: t0.Add(-time.Second)},
-		{Name: "postgresql@15-main.service", State: "failed", Sub: "failed", Result: "exit-code", LastExit: "exit 1", Since: t0.Add(-time.Minute)},
+		{Name: "postgresql@15-main.service", State: "failed", Sub: "failed", Result: "exit-code", LastExit: "exit 1", Since: t0.Add(-time.Minute),
+			LastLines: []string{"one", "two", "three", "four", "Error: /usr/lib/postgresql/15/bin/pg_ctl /usr/lib/postgresql/15/bin/pg_ctl start -D /var/lib/postgresql/15/main", "pg_ctl: could not start server"}},
 	}
 	b.Reset()
 	Render(&b, &d, t0)
@@ -33,7 +34,7 @@ func TestRender_ListsTheServicesWithStateMainPIDRestartsAndSince(t *testing.T) {
 	assert.Regexp(t, `\n  nginx\.service +active +118 +0 +1m30s\n`, out)
 	assert.Regexp(t, `\n  redis-server\.service +active +69 +1 +1s\n`, out)
 	assert.Regexp(t, `\n  postgresql@15-main\.service +failed +- +0 +1m0s\n`, out)
-	assert.Contains(t, out, "\n  postgresql@15-main.service failed: exit 1 (exit-code)\n")
+	assert.Contains(t, out, "\n  postgresql@15-main.service failed: exit 1 (exit-code)\n    two\n    three\n    four\n    Error: /usr/lib/postgresql/15/bin/pg_ctl /usr/lib/postgresql/15/bin/pg_ctl …\n    pg_ctl: could not start server\n", "the last 5 lines")
 	for _, line := range bytes.Split(b.Bytes(), []byte("\n")) {
 		assert.LessOrEqual(t, len([]rune(string(line))), 80, string(line))
 	}

@@ -69,6 +69,9 @@ type Service struct {
 	LastExit string    `json:"last_exit,omitempty"`
 	// Skipped says why the unit does not run ("condition: ...").
 	Condition string `json:"condition,omitempty"`
+	// LastLines are a failed unit's last output lines, oldest first
+	// (journalctl -u NAME has more).
+	LastLines []string `json:"last_lines,omitempty"`
 }
 
 // Processes counts boxinit's children.

@@ -115,6 +115,28 @@ func (l *Loader) installUnit(name string) (*Unit, error) {
 	return u, nil
 }
 
+// templateState is the state of a template with no DefaultInstance=:
+// static without [Install] settings, indirect when an instance of it is
+// enabled, else disabled (as systemctl list-unit-files shows
+// postgresql@.service).
+func (l *Loader) templateState(n Name) (string, error) {
+	u, err := l.Load(Instantiate(n, "x"))
+	if err != nil {
+		return "", err
+	}
+	links := installLinks(u)
+	if len(links) == 0 {
+		return "static", nil
+	}
+	for link := range links {
+		pattern := filepath.Join(l.Root, path.Dir(link), n.Prefix+"@*."+n.Type)
+		if m, _ := filepath.Glob(pattern); len(m) > 0 {
+			return "indirect", nil
+		}
+	}
+	return "disabled", nil
+}
+
 // templateInstall reads DefaultInstance= of a template.
 func (l *Loader) templateInstall(name string) (string, error) {
 	n, _ := ParseName(name)
@@ -235,6 +257,11 @@ func (l *Loader) EnabledState(name string) (string, error) {
 			return "alias", nil
 		case strings.HasPrefix(e.dir, "/run/systemd/generator"):
 			return "generated", nil
+		}
+	}
+	if n, err := ParseName(name); err == nil && n.Template {
+		if t, err := l.templateInstall(name); err == nil && t == "" {
+			return l.templateState(n)
 		}
 	}
 	u, err := l.installUnit(name)

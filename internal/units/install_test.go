@@ -110,3 +110,25 @@ func TestMask_LinksToDevNullAndNeverOverwritesAFile(t *testing.T) {
 	assert.Equal(t, []Change{{Link: "/etc/systemd/system/sockets.target.wants/c.socket", Target: "/lib/systemd/system/c.socket"}}, changes,
 		"Also= enables the units it names")
 }
+
+// A template with no DefaultInstance= cannot be enabled itself: it is
+// static without [Install], disabled until an instance is enabled, then
+// indirect (as systemctl list-unit-files shows Debian's templates).
+func TestEnabledState_OfATemplateWithoutDefaultInstanceIsStaticDisabledOrIndirect(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(root, "lib"), os.DirFS(filepath.Join(debianRoot, "lib"))))
+	l, err := NewLoader(root)
+	require.NoError(t, err)
+	state := func(name string) string {
+		s, err := l.EnabledState(name)
+		require.NoError(t, err, name)
+		return s
+	}
+	assert.Equal(t, "static", state("pg_dump@.service"), "no [Install]")
+	assert.Equal(t, "disabled", state("redis-server@.service"))
+	_, err = l.Enable("redis-server@6380.service")
+	require.NoError(t, err)
+	assert.Equal(t, "indirect", state("redis-server@.service"))
+	assert.Equal(t, "enabled", state("redis-server@6380.service"))
+	assert.Equal(t, "disabled", state("redis-server@6381.service"))
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// imagePath is the PATH of an image's shells (Debian's /etc/profile and
+// login.defs for root, and what `kubectl exec` gives): a tool found on none
+// of its directories is one the image lacks.
+var imagePath = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
+
+// linkDir is where boxinit links the tools an image lacks.
+const linkDir = "/usr/local/sbin"
+
+// linkTools gives an image without systemd boxinit's systemctl and
+// journalctl: for each that is on none of imagePath's directories under
+// root, a link root/usr/local/sbin/NAME -> self. Only when every directory
+// of that path is a real directory (no symlink) owned by root and writable
+// by root alone, so that nothing a user controls decides where root writes;
+// an existing file is never replaced (symlink(2) does not overwrite).
+func linkTools(root, self string, log *slog.Logger) {
+	for _, tool := range []string{"systemctl", "journalctl"} {
+		if onImagePath(root, tool) {
+			continue
+		}
+		dir, err := rootOwnedDir(root, linkDir)
+		if err != nil {
+			log.Info("services: no "+tool+" in the image and no link made", "reason", err)
+			return
+		}
+		if err := os.Symlink(self, filepath.Join(dir, tool)); err != nil {
+			log.Warn("services: cannot link "+tool, "err", err)
+			continue
+		}
+		log.Info("services: linked " + filepath.Join(linkDir, tool) + " to boxinit (the image has no " + tool + ")")
+	}
+}
+
+func onImagePath(root, tool string) bool {
+	for _, d := range imagePath {
+		if _, err := os.Lstat(filepath.Join(root, d, tool)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// rootOwnedDir checks every directory from root down to root/dir: real
+// directories, owned by uid 0, not writable by group or others.
+func rootOwnedDir(root, dir string) (string, error) {
+	p := root
+	rel := filepath.Clean("/" + dir)
+	for _, c := range append([]string{""}, splitPath(rel)...) {
+		p = filepath.Join(p, c)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return "", fmt.Errorf("%s does not exist", p)
+			}
+			return "", err
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		switch {
+		case !fi.IsDir():
+			return "", fmt.Errorf("%s is not a directory (a symlink?)", p)
+		case !ok || st.Uid != 0:
+			return "", fmt.Errorf("%s is not root's", p)
+		case fi.Mode().Perm()&0o022 != 0:
+			return "", fmt.Errorf("%s is writable by others than root (%v)", p, fi.Mode().Perm())
+		}
+	}
+	return p, nil
+}
+
+// splitPath splits "/usr/local/sbin" into usr, local, sbin.
+func splitPath(p string) []string {
+	var out []string
+	for p != "/" && p != "." && p != "" {
+		out = append([]string{filepath.Base(p)}, out...)
+		p = filepath.Dir(p)
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/boxinit/boxinit/internal/testutil"
+)
+
+func linkRoot(t *testing.T) string {
+	root := t.TempDir()
+	require.NoError(t, os.Chmod(root, 0o755))
+	for _, d := range []string{"usr/local/sbin", "usr/bin", "bin"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(root, d), 0o755))
+	}
+	return root
+}
+
+func TestLinkTools_GivesAnImageWithoutSystemdBoxinitsSystemctlAndJournalctlInUsrLocalSbin(t *testing.T) {
+	testutil.RequireRoot(t) // the directories must be root's
+	var log bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&log, nil))
+
+	root := linkRoot(t)
+	linkTools(root, "/sbin/boxinit", logger)
+	for _, tool := range []string{"systemctl", "journalctl"} {
+		target, err := os.Readlink(filepath.Join(root, "usr/local/sbin", tool))
+		require.NoError(t, err, tool)
+		assert.Equal(t, "/sbin/boxinit", target)
+	}
+	assert.Contains(t, log.String(), "linked /usr/local/sbin/journalctl to boxinit")
+	linkTools(root, "/sbin/boxinit", logger) // the next boot: already there
+	assert.NotContains(t, log.String(), "level=WARN")
+
+	// the image's own systemctl (systemd's, or a link made at build) stays the one
+	root = linkRoot(t)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "usr/bin/systemctl"), []byte("#!/bin/sh\n"), 0o755))
+	linkTools(root, "/sbin/boxinit", logger)
+	assert.NoFileExists(t, filepath.Join(root, "usr/local/sbin/systemctl"))
+	assert.FileExists(t, filepath.Join(root, "usr/local/sbin/journalctl"))
+
+	// nothing a non-root user controls decides where root writes
+	log.Reset()
+	root = linkRoot(t)
+	require.NoError(t, os.Chmod(filepath.Join(root, "usr/local/sbin"), 0o777))
+	linkTools(root, "/sbin/boxinit", logger)
+	assert.NoFileExists(t, filepath.Join(root, "usr/local/sbin/systemctl"))
+	assert.Contains(t, log.String(), "usr/local/sbin is writable by others than root")
+
+	root = linkRoot(t)
+	require.NoError(t, os.Chown(filepath.Join(root, "usr/local"), 1000, 1000))
+	linkTools(root, "/sbin/boxinit", logger)
+	assert.NoFileExists(t, filepath.Join(root, "usr/local/sbin/systemctl"))
+
+	root = linkRoot(t)
+	elsewhere := t.TempDir()
+	require.NoError(t, os.RemoveAll(filepath.Join(root, "usr/local")))
+	require.NoError(t, os.Symlink(elsewhere, filepath.Join(root, "usr/local")))
+	require.NoError(t, os.MkdirAll(filepath.Join(elsewhere, "sbin"), 0o755))
+	linkTools(root, "/sbin/boxinit", logger)
+	assert.NoFileExists(t, filepath.Join(elsewhere, "sbin/systemctl"), "a symlinked /usr/local is not followed")
+}

@@ -65,7 +65,7 @@ type ctlAnswer struct {
 var runtimeVerbs = map[string]bool{
 	"start": true, "stop": true, "restart": true, "try-restart": true, "reload": true,
 	"reload-or-restart": true, "kill": true, "status": true, "is-active": true, "is-failed": true,
-	"show": true, "list-units": true, "daemon-reload": true,
+	"show": true, "list-units": true, "daemon-reload": true, "list-timers": true,
 }
 
 // fileVerbs work on the unit files.
@@ -317,6 +317,8 @@ type serviceHost struct {
 	mu      sync.Mutex
 	m       *services.Manager
 	booting bool // until boot has started the units
+
+	timers *timerHost // nil until the timers run (timers.go)
 }
 
 func (h *serviceHost) manager() (*services.Manager, error) {
@@ -351,6 +353,9 @@ func (h *serviceHost) answer(req ctlRequest) ctlAnswer {
 	m, err := h.manager()
 	if err != nil {
 		return ctlAnswer{Stderr: fmt.Sprintf("Failed to load the units: %v\n", err), Code: sysctlFailed}
+	}
+	if a, ok := h.timerAnswer(req); ok {
+		return a
 	}
 	var out, errOut strings.Builder
 	code := sysctlOK

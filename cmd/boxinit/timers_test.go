@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/boxinit/boxinit/internal/units"
+)
+
+// The packages of testdata/timers/debian ship a timer and a cron.d file
+// for the same work; the cron.d file skips itself only where
+// /run/systemd/system exists, which boxinit does not create.
+func TestCronTwin_DebianTimersWithASelfSkippingCronDLineAreLeftToCron(t *testing.T) {
+	root := "../../testdata/timers/debian/root"
+	want := map[string]string{
+		"e2scrub_all.timer":     "/etc/cron.d/e2scrub_all", // the line tests the marker
+		"sysstat-collect.timer": "/etc/cron.d/sysstat",     // debian-sa1, which the line runs, tests it
+		"sysstat-summary.timer": "/etc/cron.d/sysstat",
+		"phpsessionclean.timer": "/etc/cron.d/php",
+		"certbot.timer":         "/etc/cron.d/certbot",
+		"anacron.timer":         "/etc/cron.d/anacron",
+	}
+	l, err := units.NewLoader(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cronFile := range want {
+		u, err := l.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cronTwin(root, u.Fragment); got != cronFile {
+			t.Errorf("cronTwin(%s) = %q, want %q", name, got, cronFile)
+		}
+	}
+}
+
+func TestCronTwin_ATimerWithoutSuchACronDFileRuns(t *testing.T) {
+	root := t.TempDir()
+	src := "../../testdata/timers/debian/root"
+	// sysstat without the marker test in debian-sa1: no twin.
+	for _, f := range []string{"var/lib/dpkg/info/sysstat.list", "etc/cron.d/sysstat", "lib/systemd/system/sysstat-collect.timer"} {
+		data, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(root, f), string(data))
+	}
+	writeFile(t, filepath.Join(root, "usr/lib/sysstat/debian-sa1"), "#!/bin/sh\nexec /usr/lib/sysstat/sa1 \"$@\"\n")
+	if got := cronTwin(root, "/lib/systemd/system/sysstat-collect.timer"); got != "" {
+		t.Errorf("cronTwin = %q, want none", got)
+	}
+	if got := cronTwin(root, "/lib/systemd/system/apt-daily.timer"); got != "" {
+		t.Errorf("cronTwin of a timer no package lists = %q, want none", got)
+	}
+}
+
+func TestCronReadsCronD_OnlyWhenTheSourcesIncludeIt(t *testing.T) {
+	if !cronReadsCronD([]string{"/etc/crontab", "/etc/cron.d/"}) || cronReadsCronD([]string{"/etc/crontab"}) || cronReadsCronD(nil) {
+		t.Error("cronReadsCronD is wrong")
+	}
+}
+
+func writeFile(t *testing.T, p, s string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCheckTimers_ABadOnCalendarIsReportedWithFileAndLine(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "etc/systemd/system/good.timer"), "[Timer]\nOnCalendar=Mon..Fri 09:00\n")
+	writeFile(t, filepath.Join(root, "etc/systemd/system/bad.timer"), "[Unit]\nDescription=x\n\n[Timer]\nOnCalendar=Mon..Fry 09:00\n")
+	var out, errOut bytes.Buffer
+	if checkTimers(root, &out, &errOut) {
+		t.Fatal("checkTimers accepted a bad OnCalendar=")
+	}
+	if !strings.Contains(errOut.String(), "/etc/systemd/system/bad.timer:5: OnCalendar=Mon..Fry 09:00") {
+		t.Errorf("stderr does not name bad.timer:5:\n%s", errOut.String())
+	}
+	if !strings.Contains(out.String(), "timer: good.timer  next ") || !strings.Contains(out.String(), "activates good.service") {
+		t.Errorf("stdout does not list good.timer with its next run:\n%s", out.String())
+	}
+
+	os.Remove(filepath.Join(root, "etc/systemd/system/bad.timer"))
+	out.Reset()
+	errOut.Reset()
+	if !checkTimers(root, &out, &errOut) {
+		t.Errorf("checkTimers refused good timers: %s", errOut.String())
+	}
+}
+
+func TestCheckTimers_TheShippedDebianTimersAreGood(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if !checkTimers("../../testdata/timers/debian/root", &out, &errOut) {
+		t.Fatalf("refused:\n%s", errOut.String())
+	}
+	for _, n := range []string{"e2scrub_all.timer", "sysstat-collect.timer", "phpsessionclean.timer", "certbot.timer", "anacron.timer"} {
+		if !strings.Contains(out.String(), "timer: "+n+"  next ") {
+			t.Errorf("%s not listed with a next run:\n%s", n, out.String())
+		}
+	}
+}
+
+func TestListTimers_ShowsSystemdsColumns(t *testing.T) {
+	now := time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)
+	rows := []timerRow{
+		{Name: "apt-daily.timer", Unit: "apt-daily.service", State: "waiting", Next: now.Add(5*time.Hour + 35*time.Minute), Last: now.Add(-2 * time.Hour)},
+		{Name: "e2scrub_all.timer", Unit: "e2scrub_all.service", State: "waiting", Skipped: "cron runs /etc/cron.d/e2scrub_all"},
+		{Name: "off.timer", Unit: "off.service", State: "dead"},
+	}
+	var b bytes.Buffer
+	listTimers(&b, rows, now, false)
+	got := b.String()
+	for _, want := range []string{"NEXT", "LEFT", "LAST", "PASSED", "UNIT", "ACTIVATES",
+		"Wed 2026-12-02 20:35:00 UTC", "5h 35min left", "2h 0min ago", "apt-daily.service", "1 timers listed."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("list-timers lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "off.timer") || strings.Contains(got, "e2scrub_all.timer") {
+		t.Errorf("list-timers without --all shows a stopped or skipped timer:\n%s", got)
+	}
+	b.Reset()
+	listTimers(&b, rows, now, true)
+	if !strings.Contains(b.String(), "3 timers listed.") {
+		t.Errorf("--all:\n%s", b.String())
+	}
+}

@@ -161,7 +161,7 @@ func runSystemctl(args []string, stdout, stderr io.Writer) int {
 
 func needsUnits(verb string) bool {
 	switch verb {
-	case "list-units", "daemon-reload", "show", "status":
+	case "list-units", "list-timers", "daemon-reload", "show", "status":
 		return false
 	}
 	return true

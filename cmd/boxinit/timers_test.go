@@ -135,3 +135,67 @@ func TestListTimers_ShowsSystemdsColumns(t *testing.T) {
 		t.Errorf("--all:\n%s", b.String())
 	}
 }
+
+func TestInit_RunsTimersOncePerElapseAndAMissedPersistentOneAtBoot(t *testing.T) {
+	marks := t.TempDir()
+	root := bootTree(t, "")
+	dir := filepath.Join(root, "etc/systemd/system")
+	writeFile(t, filepath.Join(dir, "tick.timer"), "[Timer]\nOnCalendar=*:*:0/2\nAccuracySec=1us\n\n[Install]\nWantedBy=timers.target\n")
+	writeFile(t, filepath.Join(dir, "tick.service"), "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'date +%%s >> "+marks+"/tick'\n")
+	writeFile(t, filepath.Join(dir, "daily.timer"), "[Timer]\nOnCalendar=daily\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n")
+	writeFile(t, filepath.Join(dir, "daily.service"), "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo ran >> "+marks+"/daily'\n")
+	for _, n := range []string{"tick.timer", "daily.timer"} {
+		if err := os.MkdirAll(filepath.Join(dir, "timers.target.wants"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/etc/systemd/system/"+n, filepath.Join(dir, "timers.target.wants", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stamp := filepath.Join(root, "var/lib/boxinit/timers/stamp-daily.timer")
+	writeFile(t, stamp, "")
+	old := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(stamp, old, old); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "boxinit.sock")
+	startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true", "--cron=")
+	eventually(t, 10*time.Second, "tick.service ran 3 times", func() bool { return len(lines(t, marks+"/tick")) >= 3 })
+	ticks := lines(t, marks+"/tick")
+	seen := map[string]bool{}
+	for _, s := range ticks {
+		if seen[s] {
+			t.Errorf("tick.service ran twice in second %s: %v", s, ticks)
+		}
+		seen[s] = true
+	}
+	if got := lines(t, marks+"/daily"); len(got) != 1 {
+		t.Errorf("daily.service ran %d times, want once (its stamp was 2 days old)", len(got))
+	}
+	if st, err := os.Stat(stamp); err != nil || time.Since(st.ModTime()) > time.Minute {
+		t.Errorf("the stamp was not renewed: %v %v", st, err)
+	}
+	out, errOut, code := systemctlCmd(t, "--socket="+sock, "list-timers")
+	if code != 0 || !strings.Contains(out, "tick.timer") || !strings.Contains(out, "daily.timer") || !strings.Contains(out, "2 timers listed.") {
+		t.Errorf("list-timers: %d %s %s", code, out, errOut)
+	}
+	_, errOut, code = systemctlCmd(t, "--socket="+sock, "stop", "tick.timer")
+	if code != 0 {
+		t.Fatalf("stop tick.timer: %d %s", code, errOut)
+	}
+	out, _, code = systemctlCmd(t, "--socket="+sock, "status", "tick.timer")
+	if code != 3 || !strings.Contains(out, "inactive (dead)") {
+		t.Errorf("status of a stopped timer: %d %s", code, out)
+	}
+	time.Sleep(100 * time.Millisecond)
+	n := len(lines(t, marks+"/tick"))
+	time.Sleep(2500 * time.Millisecond)
+	if m := len(lines(t, marks+"/tick")); m != n {
+		t.Errorf("a stopped timer ran: %d then %d", n, m)
+	}
+	_, errOut, code = systemctlCmd(t, "--socket="+sock, "start", "tick.timer")
+	if code != 0 {
+		t.Fatalf("start tick.timer: %d %s", code, errOut)
+	}
+	eventually(t, 5*time.Second, "tick.service runs again", func() bool { return len(lines(t, marks+"/tick")) > n })
+}

@@ -122,7 +122,7 @@ func checkTimers(root string, stdout, stderr io.Writer) bool {
 		}
 		var next time.Time
 		for _, s := range sec.Config.OnCalendar {
-			if n, found := s.Next(now); found && (next.IsZero() || n.Before(next)) {
+			if n, found := s.NextCron(now); found && (next.IsZero() || n.Before(next)) {
 				next = n
 			}
 		}

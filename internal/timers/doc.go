@@ -26,6 +26,12 @@
 //   - A clock set back pulls a last trigger that is now in the future back
 //     to now; ClockChanged plans again.
 //
+//   - DST changes follow cron, not systemd 252 (one container, one set of
+//     rules; issue 17): OnCalendar= elapses come from calendar's NextCron. A
+//     fixed-time elapse in a spring-forward gap runs once at the jump, a
+//     fixed-time one in the repeated hour once, and a wildcard one
+//     ("*:00/10") by the clock through both passes.
+//
 // Times come in as Dual (wall and monotonic), so tests drive a Timer with a
-// fake clock; the wall clock's DST rules are the calendar package's.
+// fake clock.
 package timers

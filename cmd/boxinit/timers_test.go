@@ -179,6 +179,11 @@ func TestInit_RunsTimersOncePerElapseAndAMissedPersistentOneAtBoot(t *testing.T)
 	if code != 0 || !strings.Contains(out, "tick.timer") || !strings.Contains(out, "daily.timer") || !strings.Contains(out, "2 timers listed.") {
 		t.Errorf("list-timers: %d %s %s", code, out, errOut)
 	}
+	d := queryJSON(t, sock)
+	if len(d.Timers) != 2 || d.Timers[0].Name != "tick.timer" || d.Timers[0].Next.IsZero() || d.Timers[0].Activates != "tick.service" ||
+		d.Timers[1].Name != "daily.timer" || d.Timers[1].Last.IsZero() {
+		t.Errorf("status timers: %+v", d.Timers)
+	}
 	_, errOut, code = systemctlCmd(t, "--socket="+sock, "stop", "tick.timer")
 	if code != 0 {
 		t.Fatalf("stop tick.timer: %d %s", code, errOut)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -203,4 +205,23 @@ func TestInit_RunsTimersOncePerElapseAndAMissedPersistentOneAtBoot(t *testing.T)
 		t.Fatalf("start tick.timer: %d %s", code, errOut)
 	}
 	eventually(t, 5*time.Second, "tick.service runs again", func() bool { return len(lines(t, marks+"/tick")) > n })
+}
+
+func TestCheck_ABadTimerExitsWithConfigErrorNamingFileAndLine(t *testing.T) {
+	root := bootTree(t, "")
+	writeFile(t, filepath.Join(root, "etc/systemd/system/report.timer"), "[Timer]\nOnCalendar=*-*-* 25:00\nPersistent=maybe\n")
+	cmd := exec.Command(boxinitBin, "check", "--root="+root, "--cron=")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitConfig {
+		t.Fatalf("boxinit check: %v, want exit %d\n%s", err, exitConfig, stderr.String())
+	}
+	for _, want := range []string{"boxinit: timer: /etc/systemd/system/report.timer:2: OnCalendar=*-*-* 25:00: ",
+		"boxinit: timer: /etc/systemd/system/report.timer:3: Persistent=maybe: "} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
 }

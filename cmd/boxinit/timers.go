@@ -277,6 +277,9 @@ func (h *timerHost) now(t time.Time) timers.Dual {
 }
 
 func (h *timerHost) manager() *services.Manager {
+	if h.svcs == nil {
+		return nil
+	}
 	m, err := h.svcs.manager()
 	if err != nil {
 		return nil
@@ -332,6 +335,10 @@ func (h *timerHost) startTimer(name string) error {
 		h.entries[u.Name] = e
 	}
 	e.skipped = ""
+	if units.SystemdOwn(u.Name) {
+		e.skipped = "one of systemd's own units"
+		return nil
+	}
 	if h.cronD {
 		if twin := cronTwin(h.root, u.Fragment); twin != "" {
 			e.skipped = "cron runs " + twin

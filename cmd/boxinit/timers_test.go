@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/boxinit/boxinit/internal/timers"
 	"github.com/boxinit/boxinit/internal/units"
 )
 
@@ -223,5 +226,35 @@ func TestCheck_ABadTimerExitsWithConfigErrorNamingFileAndLine(t *testing.T) {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
+	}
+}
+
+func TestTimerHost_LeavesCronDTwinsAndSystemdsOwnTimersUnarmed(t *testing.T) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := &timerHost{root: "../../testdata/timers/debian/root", cronD: true, log: quiet,
+		entries: map[string]*timerEntry{}, wake: make(chan struct{}, 1), env: &timers.Env{}}
+	for _, n := range []string{"sysstat-collect.timer", "phpsessionclean.timer"} {
+		if err := h.startTimer(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := h.rows()
+	if len(rows) != 2 {
+		t.Fatalf("rows: %+v", rows)
+	}
+	for _, r := range rows {
+		if r.State != "dead" || !strings.HasPrefix(r.Skipped, "cron runs /etc/cron.d/") || !r.Next.IsZero() {
+			t.Errorf("%s is armed: %+v", r.Name, r)
+		}
+	}
+
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "lib/systemd/system/systemd-tmpfiles-clean.timer"), "[Timer]\nOnBootSec=15min\nOnUnitActiveSec=1d\n")
+	h = &timerHost{root: root, log: quiet, entries: map[string]*timerEntry{}, wake: make(chan struct{}, 1), env: &timers.Env{}}
+	if err := h.startTimer("systemd-tmpfiles-clean.timer"); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.rows(); len(r) != 1 || r[0].Skipped != "one of systemd's own units" || r[0].State != "dead" {
+		t.Errorf("systemd-tmpfiles-clean.timer: %+v", r)
 	}
 }

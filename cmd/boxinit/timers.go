@@ -231,6 +231,12 @@ type timerEntry struct {
 	unit    string // the unit it activates
 	skipped string // why it is not armed ("" when it is)
 	running bool   // its unit was started and is watched
+	// touched: the timer has started its unit once. Until then the unit
+	// is not asked for (asking makes the Manager list it as inactive).
+	touched bool
+	// starting: the start of its unit has not returned yet (a oneshot's
+	// start returns when it has run): the unit is not taken as ended.
+	starting bool
 }
 
 // timerHost runs PID 1's timers.
@@ -346,7 +352,10 @@ func (h *timerHost) startTimer(name string) error {
 			return nil
 		}
 	}
-	unit, _ := h.unitState(e.unit)
+	var unit timers.Unit
+	if e.touched {
+		unit, _ = h.unitState(e.unit)
+	}
 	if err := e.t.Start(h.now(time.Now()), unit); err != nil {
 		h.log.Warn("timer: stamp", "timer", u.Name, "err", err)
 	}
@@ -422,11 +431,15 @@ func (h *timerHost) tick(now time.Time, skew time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for name, e := range h.entries {
-		unit, active := h.unitState(e.unit)
+		var unit timers.Unit
+		active := false
+		if e.touched {
+			unit, active = h.unitState(e.unit)
+		}
 		if skew > time.Second || skew < -time.Second {
 			e.t.ClockChanged(d, unit)
 		}
-		if e.running && !active {
+		if e.running && !e.starting && !active {
 			e.running = false
 			e.t.UnitChanged(d, unit, false)
 		}
@@ -437,16 +450,20 @@ func (h *timerHost) tick(now time.Time, skew time.Duration) {
 		if !fire {
 			continue
 		}
-		e.running = true
+		e.running, e.touched = true, true
 		m := h.manager()
 		if m == nil {
 			continue
 		}
 		h.log.Info("timer elapsed", "timer", name, "unit", e.unit)
+		e.starting = true
 		go func() {
 			if err := m.Start(context.Background(), e.unit); err != nil {
 				h.log.Warn("timer: unit failed", "timer", name, "unit", e.unit, "err", err)
 			}
+			h.mu.Lock()
+			e.starting = false
+			h.mu.Unlock()
 			h.poke()
 		}()
 	}

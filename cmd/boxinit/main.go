@@ -60,8 +60,10 @@
 //	CUSTOMIZE_CMD           old name of CUSTOMIZE_REPO_COMMAND
 //	CUSTOMIZE_COMMAND       run with bash -c in the user's home, as the user
 //
-// Also read: TZ (the zone of cron jobs whose crontab sets no CRON_TZ) and
-// PATH (where the main command is looked up).
+// Also read: TZ (the zone of cron jobs whose crontab sets no CRON_TZ),
+// PATH (where the main command is looked up), and container and
+// KUBERNETES_SERVICE_HOST (signs of a container: without one, PID 1 on /
+// runs the image's units only with --services=true).
 //
 // Files: --env-file, --user-script, --hooks-dir, --ready-file, the --cron
 // crontabs, and under --root /etc/passwd, /etc/group, /etc/shadow,
@@ -390,7 +392,8 @@ variable is unset, but BOXINIT_CRON= and BOXINIT_SOCKET= disable cron and the so
 	for _, v := range variables {
 		fmt.Fprintf(w, "  %-23s %s\n", v.name, v.help)
 	}
-	fmt.Fprint(w, "\nAlso read: TZ (cron's zone where a crontab sets no CRON_TZ), PATH (finds the main command).\n")
+	fmt.Fprint(w, "\nAlso read: TZ (cron's zone where a crontab sets no CRON_TZ), PATH (finds the main command),\n"+
+		"container and KUBERNETES_SERVICE_HOST (signs of a container: where none is, PID 1 on / runs units only with --services=true).\n")
 }
 
 // leaveWorkdir makes --root and --socket absolute (the other paths are

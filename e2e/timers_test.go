@@ -96,4 +96,20 @@ func TestImage_RunsTimersAsAVMWouldEachJobOnce(t *testing.T) {
 	t.Logf("boxinit status:\n%s", status)
 	assert.Contains(t, status, "timers:")
 	assert.Contains(t, status, "/etc/cron.d/e2scrub_all:2", "the cron job runs instead")
+
+	// a timer added in the running container: enable --now arms it
+	_, err = podman(t, "exec", name, "sh", "-c", `printf '[Timer]\nOnActiveSec=1h\n\n[Install]\nWantedBy=timers.target\n' > /etc/systemd/system/later.timer && printf '[Service]\nExecStart=/bin/true\n' > /etc/systemd/system/later.service`)
+	require.NoError(t, err)
+	out, err = podman(t, "exec", name, "systemctl", "enable", "--now", "later.timer")
+	require.NoError(t, err, out)
+	out, err = podman(t, "exec", name, "systemctl", "is-active", "later.timer")
+	assert.NoError(t, err, out)
+	assert.Equal(t, "active", strings.TrimSpace(out))
+	out, _ = podman(t, "exec", name, "systemctl", "list-timers")
+	assert.Regexp(t, `59min left +- +- +later.timer +later.service`, out)
+	_, err = podman(t, "exec", name, "systemctl", "stop", "later.timer")
+	require.NoError(t, err)
+	out, err = podman(t, "exec", name, "systemctl", "is-active", "later.timer")
+	assert.Error(t, err, "is-active exits 3 once stopped")
+	assert.Equal(t, "inactive", strings.TrimSpace(out))
 }

@@ -231,7 +231,8 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	}
 	crontabs := cronOptions(cfg, bootCfg)
 	if mode == "check" {
-		if !checkCron(crontabs, os.Stdout, stderr) {
+		cronOK := checkCron(crontabs, os.Stdout, stderr)
+		if !checkTimers(bootCfg.Root, os.Stdout, stderr) || !cronOK {
 			return exitConfig
 		}
 		fmt.Fprintln(stderr, "boxinit: configuration ok")
@@ -282,6 +283,7 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 			if scheduler != nil {
 				scheduler.Stop() // runs in progress are stopped with every other process
 			}
+			stopTimers(svcs) // no unit starts while they stop
 			stopServices(svcs, deadline, cfg.log)
 		},
 	}
@@ -292,10 +294,14 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 			cfg.log.Error("cannot remove the ready file", "path", bootCfg.ReadyFile, "err", err)
 		}
 	}
+	started := time.Now() // the timers' boot time (OnBootSec=, OnStartupSec=)
 	ctx, release := r.WatchStop(context.Background())
 	err = runBoot(ctx, mode, args, cfg, bootCfg, r, view)
 	if err == nil && svcs != nil {
 		err = svcs.startServices(ctx, cfg, mainProgram(cfg.command, bootCfg.Env))
+		if err == nil {
+			startTimers(cfg, bootCfg.Root, svcs, started)
+		}
 		if err == nil && cfg.bootReadyFile != "" && ctx.Err() == nil {
 			readyAfterServices(cfg, bootCfg)
 		}

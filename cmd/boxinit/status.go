@@ -102,6 +102,9 @@ func (v *statusView) snapshot() status.Document {
 	if m := svcs.running(); m != nil {
 		d.Services = serviceStatuses(m.List())
 	}
+	for _, r := range svcs.timerHost().rows() {
+		d.Timers = append(d.Timers, status.Timer{Name: r.Name, Activates: r.Unit, State: r.State, Next: r.Next, Last: r.Last, Skipped: r.Skipped})
+	}
 	if sched != nil {
 		d.Cron = &status.Cron{Jobs: sched.Jobs(time.Now())}
 		d.Cron.Rejected, d.Cron.Refused = cronProblems(sched.Errors())

@@ -66,7 +66,7 @@ var runtimeVerbs = map[string]bool{
 	"start": true, "stop": true, "restart": true, "try-restart": true, "reload": true,
 	"reload-or-restart": true, "kill": true, "status": true, "is-active": true, "is-failed": true,
 	"show": true, "list-units": true, "daemon-reload": true, "is-system-running": true,
-	"reset-failed": true,
+	"reset-failed": true, "list-timers": true,
 }
 
 // fileVerbs work on the unit files.
@@ -165,7 +165,7 @@ func runSystemctl(args []string, stdout, stderr io.Writer) int {
 
 func needsUnits(verb string) bool {
 	switch verb {
-	case "list-units", "daemon-reload", "show", "status", "is-system-running", "reset-failed":
+	case "list-units", "list-timers", "daemon-reload", "show", "status", "is-system-running", "reset-failed":
 		return false
 	}
 	return true
@@ -326,6 +326,8 @@ type serviceHost struct {
 	mu      sync.Mutex
 	m       *services.Manager
 	booting bool // until boot has started the units
+
+	timers *timerHost // nil until the timers run (timers.go)
 }
 
 func (h *serviceHost) manager() (*services.Manager, error) {
@@ -366,6 +368,9 @@ func (h *serviceHost) answer(req ctlRequest) ctlAnswer {
 	m, err := h.manager()
 	if err != nil {
 		return ctlAnswer{Stderr: fmt.Sprintf("Failed to load the units: %v\n", err), Code: sysctlFailed}
+	}
+	if a, ok := h.timerAnswer(req); ok {
+		return a
 	}
 	var out, errOut strings.Builder
 	code := sysctlOK

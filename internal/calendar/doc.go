@@ -43,7 +43,8 @@
 //
 // cron (internal/cron, as Vixie cron and cronie) differs: a fixed-time job
 // in the gap runs once when the clock jumps over it, and wildcard jobs run by
-// the clock through the repeated hour.
+// the clock through the repeated hour. Spec.NextCron computes that rule;
+// boxinit's timers use it (internal/timers), Next stays systemd's.
 //
 // Where boxinit differs from systemd 252: a suffix that is an abbreviation of
 // the local zone ("CEST" with TZ=Europe/Berlin) is read by systemd as "this

@@ -90,6 +90,29 @@ func render(w io.Writer, d *Document, now time.Time) {
 		}
 	}
 
+	if len(d.Timers) > 0 {
+		fmt.Fprintf(w, "\ntimers: %d\n", len(d.Timers))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  TIMER\tNEXT\tLAST\tACTIVATES")
+		for _, t := range d.Timers {
+			next := "-"
+			switch {
+			case t.Skipped != "":
+				next = clip(t.Skipped, 24)
+			case !t.Next.IsZero():
+				next = t.Next.Format("01-02 15:04:05")
+			case t.State != "waiting":
+				next = t.State
+			}
+			last := "never"
+			if !t.Last.IsZero() {
+				last = ago(now, t.Last)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", clip(t.Name, 26), next, last, clip(t.Activates, 24))
+		}
+		tw.Flush()
+	}
+
 	if d.Cron == nil {
 		return
 	}

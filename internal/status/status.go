@@ -55,6 +55,18 @@ type Document struct {
 	Cron            *Cron              `json:"cron,omitempty"`
 	// Services are the systemd units PID 1 runs (absent when it runs none).
 	Services []Service `json:"services,omitempty"`
+	// Timers are the timer units PID 1 has loaded (absent when none).
+	Timers []Timer `json:"timers,omitempty"`
+}
+
+// Timer is one timer unit, as systemctl list-timers shows it.
+type Timer struct {
+	Name      string    `json:"name"`
+	Activates string    `json:"activates"`         // the unit it starts
+	State     string    `json:"state"`             // waiting, running, elapsed, dead, failed
+	Next      time.Time `json:"next,omitzero"`     // its next elapse
+	Last      time.Time `json:"last,omitzero"`     // its last elapse
+	Skipped   string    `json:"skipped,omitempty"` // why it is not armed ("cron runs /etc/cron.d/x")
 }
 
 // Service is one unit PID 1 has started or tried to, as systemctl shows it.

@@ -7,25 +7,37 @@
 //     the timer's start; an elapse missed before boxinit started (a
 //     Persistent= stamp from yesterday) is due when boxinit starts, plus
 //     the random delay.
+//
 //   - OnBootSec= and OnStartupSec= count from boxinit's start (systemd in a
 //     container does the same for OnBootSec=), OnActiveSec= from the timer's
 //     start; each elapses once. OnUnitActiveSec= and OnUnitInactiveSec=
 //     count from the unit's last activation or deactivation, or the last
 //     trigger if later, and repeat.
+//
 //   - RandomizedDelaySec= adds a random delay below it to each planned
 //     elapse; with FixedRandomDelay= the delay is SipHash-2-4 of machine id,
 //     instance, uid and unit name, the same delay systemd 252 computes.
+//
 //   - While the unit runs the timer does not elapse again; when the unit
 //     ends the next elapse is planned from the last trigger, so elapses
 //     missed during a long run happen once, at once.
+//
 //   - Persistent= keeps the last trigger as the modification time of
 //     /var/lib/boxinit/timers/stamp-NAME.timer (microseconds, as systemd's
 //     /var/lib/systemd/timers). A timer started without a stamp writes one.
+//
 //   - AccuracySec= is a window: Wake picks the moment in it systemd's event
 //     loop picks, shared by all timers due in that window.
+//
 //   - A clock set back pulls a last trigger that is now in the future back
 //     to now; ClockChanged plans again.
 //
+//   - DST changes follow cron, not systemd 252 (one container, one set of
+//     rules; issue 17): OnCalendar= elapses come from calendar's NextCron. A
+//     fixed-time elapse in a spring-forward gap runs once at the jump, a
+//     fixed-time one in the repeated hour once, and a wildcard one
+//     ("*:00/10") by the clock through both passes.
+//
 // Times come in as Dual (wall and monotonic), so tests drive a Timer with a
-// fake clock; the wall clock's DST rules are the calendar package's.
+// fake clock.
 package timers

@@ -282,7 +282,7 @@ func (t *Timer) enterWaiting(now Dual, unit Unit, timeChange bool) {
 		case t.active():
 			base = t.activated.Real
 		}
-		next, ok := spec.Next(base)
+		next, ok := spec.NextCron(base) // cron's DST rules, see the package doc
 		if !ok {
 			continue
 		}

@@ -236,10 +236,11 @@ func TestTimer_MinuteTimerRunsOncePerMinuteForADay(t *testing.T) {
 	}
 }
 
-// sysstat-collect.timer (*:00/10) on the day Europe/Berlin falls back: the
-// repeated hour 02:00-02:59 runs once, in its first pass, as systemd does;
-// no elapse runs twice.
-func TestTimer_TenMinuteTimerRunsTheRepeatedHourOnce(t *testing.T) {
+// sysstat-collect.timer (*:00/10) on the day Europe/Berlin falls back: as
+// cron runs a wildcard job, it runs by the clock through both passes of
+// the repeated hour, every 10 minutes of real time (systemd 252 leaves the
+// second pass out); no instant runs twice.
+func TestTimer_TenMinuteTimerRunsByTheClockThroughTheRepeatedHourAsCron(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	require.NoError(t, err)
 	clk := &fakeClock{real: at("2026-10-24T22:00:00Z").In(berlin), mono: time.Second}
@@ -248,13 +249,27 @@ func TestTimer_TenMinuteTimerRunsTheRepeatedHourOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, tm.Start(clk.now(), Unit{}))
 	runs := run(t, tm, clk, at("2026-10-25T22:00:00Z"), 2*time.Second) // 24 hours of real time, 00:00 to 23:00 on the wall
-	require.Len(t, runs, 24*6-6, "the six elapses of the repeated hour's second pass do not happen")
-	seen := map[string]bool{}
-	for _, r := range runs {
-		wall := r.In(berlin).Format("15:04")
-		require.False(t, seen[wall], "wall time %s ran twice", wall)
-		seen[wall] = true
+	require.Len(t, runs, 24*6, "one elapse every 10 minutes of real time")
+	for i, r := range runs {
+		require.Equal(t, at("2026-10-24T22:10:00Z").Add(time.Duration(i)*10*time.Minute), r.UTC())
 	}
+}
+
+// A daily job at 02:30 on the day Europe/Berlin springs forward: as cron
+// runs a fixed-time job whose time was skipped, once at the jump (03:00
+// CEST); systemd 252 would skip that day. The day after is as usual.
+func TestTimer_DailyTimerInTheSpringForwardGapRunsOnceAtTheJumpAsCron(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	clk := &fakeClock{real: at("2026-03-28T12:00:00Z").In(berlin), mono: time.Second}
+	env := newEnv(t, clk)
+	tm, err := New(Config{Name: "night.timer", OnCalendar: specs(t, "*-*-* 02:30"), RemainAfterElapse: true}, env)
+	require.NoError(t, err)
+	require.NoError(t, tm.Start(clk.now(), Unit{}))
+	runs := run(t, tm, clk, at("2026-03-31T00:00:00Z"), 10*time.Second)
+	require.Len(t, runs, 2)
+	require.Equal(t, at("2026-03-29T01:00:00Z"), runs[0].UTC(), "03:00 CEST, the jump")
+	require.Equal(t, at("2026-03-30T00:30:00Z"), runs[1].UTC(), "02:30 CEST the day after")
 }
 
 // A job that runs longer than its period is not started again while it

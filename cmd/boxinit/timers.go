@@ -1,0 +1,659 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/boxinit/boxinit/internal/calendar"
+	"github.com/boxinit/boxinit/internal/services"
+	"github.com/boxinit/boxinit/internal/timers"
+	"github.com/boxinit/boxinit/internal/units"
+)
+
+// Timers: after the services, PID 1 arms the timer units wanted by
+// timers.target (and those started later by systemctl) with
+// internal/timers on the real clock; an elapse starts the timer's unit
+// through the services Manager, one start per elapse (the Timer stays
+// Running until the unit is inactive again).
+//
+// Exactly once. Debian ships some periodic jobs twice: a timer, and a
+// cron.d line that does nothing where /run/systemd/system exists
+// (e2scrub_all, sysstat, php's sessionclean, certbot, anacron). boxinit
+// does not create that marker (Debian's maintainer scripts would then start
+// units on every apt-get install, and services would be refused as
+// "systemd runs here"), so such a cron.d line runs. The rule: while
+// boxinit's cron reads /etc/cron.d, a timer whose package (dpkg's file
+// list) also ships a cron.d file that skips itself where systemd runs —
+// the file, or a program of that package it names, tests
+// /run/systemd/system — is not armed: the cron.d line does the work, once.
+// With --cron="" (or without /etc/cron.d in it) the timer runs instead.
+
+// systemdMarker is the directory Debian's scripts test for "systemd runs".
+const systemdMarker = "/run/systemd/system"
+
+// wantedTimers lists the timer units enabled in a timers.target (or
+// multi-user.target, default.target) .wants directory under root, sorted.
+func wantedTimers(root string) []string {
+	seen := map[string]bool{}
+	for _, d := range unitDirs {
+		for _, t := range []string{"timers.target.wants", "multi-user.target.wants", "default.target.wants"} {
+			ents, err := os.ReadDir(filepath.Join(root, d, t))
+			if err != nil {
+				continue
+			}
+			for _, e := range ents {
+				if strings.HasSuffix(e.Name(), ".timer") {
+					seen[e.Name()] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// loadTimer reads a timer unit's [Timer] section. Problems carry
+// file:line.
+func loadTimer(l *units.Loader, name, root string) (timers.Section, *units.Unit, []timers.Problem, error) {
+	u, err := l.Load(name)
+	if err != nil {
+		return timers.Section{}, nil, nil, err
+	}
+	if u.Masked {
+		return timers.Section{}, u, nil, fmt.Errorf("unit %s is masked", name)
+	}
+	var settings []timers.Setting
+	for _, a := range u.Sections["Timer"] {
+		settings = append(settings, timers.Setting{File: a.File, Line: a.Line, Key: a.Key, Value: a.Value})
+	}
+	if len(settings) == 0 && u.Fragment != "" {
+		settings = []timers.Setting{}
+	}
+	sec, problems := timers.ParseSection(u.Name, settings, units.ParseDuration, calendar.Parser{Root: root})
+	for i := range problems {
+		if problems[i].Setting.File == "" {
+			problems[i].Setting.File = u.Fragment
+		}
+	}
+	return sec, u, problems, nil
+}
+
+// checkTimers is `boxinit check` for the timer units under root: every
+// timer unit found, with each bad setting as file:line on stderr. It
+// reports whether all were good.
+func checkTimers(root string, stdout, stderr io.Writer) bool {
+	l, err := units.NewLoader(root)
+	if err != nil {
+		fmt.Fprintf(stderr, "boxinit: timers: %v\n", err)
+		return false
+	}
+	ok := true
+	now := time.Now()
+	for _, name := range l.Names() {
+		if !strings.HasSuffix(name, ".timer") || strings.Contains(name, "@.") {
+			continue
+		}
+		sec, _, problems, err := loadTimer(l, name, root)
+		if err != nil {
+			continue // masked, or an alias already checked
+		}
+		for _, p := range problems {
+			fmt.Fprintf(stderr, "boxinit: timer: %s\n", p.Error())
+			ok = false
+		}
+		if len(problems) > 0 {
+			continue
+		}
+		var next time.Time
+		for _, s := range sec.Config.OnCalendar {
+			if n, found := s.NextCron(now); found && (next.IsZero() || n.Before(next)) {
+				next = n
+			}
+		}
+		when := "no calendar elapse"
+		if !next.IsZero() {
+			when = "next " + next.Format("2006-01-02 15:04 MST")
+		}
+		fmt.Fprintf(stdout, "timer: %s  %s  activates %s\n", name, when, sec.Unit)
+	}
+	return ok
+}
+
+// cronReadsCronD reports whether boxinit's cron reads /etc/cron.d.
+func cronReadsCronD(sources []string) bool {
+	for _, s := range sources {
+		if path.Clean(s) == "/etc/cron.d" {
+			return true
+		}
+	}
+	return false
+}
+
+// cronTwin returns the cron.d file (path under root, "/etc/cron.d/x")
+// that does the work of the timer unit whose file is fragment, by the
+// exactly-once rule above, or "".
+func cronTwin(root, fragment string) string {
+	if fragment == "" {
+		return ""
+	}
+	lists, _ := filepath.Glob(filepath.Join(root, "var/lib/dpkg/info/*.list"))
+	for _, list := range lists {
+		files := readLines(list)
+		if !slices.Contains(files, fragment) && !slices.Contains(files, "/usr"+fragment) &&
+			!slices.Contains(files, strings.TrimPrefix(fragment, "/usr")) {
+			continue
+		}
+		for _, f := range files {
+			if !strings.HasPrefix(f, "/etc/cron.d/") {
+				continue
+			}
+			if skipsWhereSystemdRuns(root, f, files) {
+				return f
+			}
+		}
+	}
+	return ""
+}
+
+// skipsWhereSystemdRuns reports whether the cron.d file (or a program of
+// its package that one of its words names) tests /run/systemd/system.
+func skipsWhereSystemdRuns(root, cronFile string, pkgFiles []string) bool {
+	data, err := readRegular(filepath.Join(root, cronFile))
+	if err != nil {
+		return false
+	}
+	if strings.Contains(string(data), systemdMarker) {
+		return true
+	}
+	words := map[string]bool{}
+	for _, w := range strings.FieldsFunc(string(data), func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '\n' || r == ';' || r == '&' || r == '|' || r == '>' || r == '<'
+	}) {
+		words[path.Base(w)] = true
+	}
+	for _, f := range pkgFiles {
+		if !words[path.Base(f)] || strings.HasPrefix(f, "/etc/cron.d/") {
+			continue
+		}
+		if prog, err := readRegular(filepath.Join(root, f)); err == nil && strings.Contains(string(prog), systemdMarker) {
+			return true
+		}
+	}
+	return false
+}
+
+func readRegular(p string) ([]byte, error) {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > 1<<20 {
+		return nil, fmt.Errorf("%s: not a small regular file", p)
+	}
+	return os.ReadFile(p)
+}
+
+func readLines(p string) []string {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// timerEntry is one loaded timer.
+type timerEntry struct {
+	t       *timers.Timer
+	unit    string // the unit it activates
+	skipped string // why it is not armed ("" when it is)
+	running bool   // its unit was started and is watched
+	// touched: the timer has started its unit once. Until then the unit
+	// is not asked for (asking makes the Manager list it as inactive).
+	touched bool
+	// starting: the start of its unit has not returned yet (a oneshot's
+	// start returns when it has run): the unit is not taken as ended.
+	starting bool
+}
+
+// timerHost runs PID 1's timers.
+type timerHost struct {
+	root    string
+	svcs    *serviceHost
+	cronD   bool
+	env     *timers.Env
+	perturb time.Duration
+	start   time.Time // monotonic base
+	log     interface {
+		Info(string, ...any)
+		Warn(string, ...any)
+		Error(string, ...any)
+	}
+
+	mu      sync.Mutex
+	entries map[string]*timerEntry
+	wake    chan struct{}
+	cancel  context.CancelFunc
+}
+
+func newTimerHost(cfg *config, root string, svcs *serviceHost, started time.Time) *timerHost {
+	h := &timerHost{root: root, svcs: svcs, cronD: cronReadsCronD(cfg.cron), start: started,
+		log: cfg.log, entries: map[string]*timerEntry{}, wake: make(chan struct{}, 1)}
+	h.env = &timers.Env{Root: root, Startup: h.now(started)}
+	if id, err := timers.ReadMachineID(root); err == nil {
+		h.env.MachineID = id
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
+		var id [16]byte
+		hex := strings.ReplaceAll(strings.TrimSpace(string(b)), "-", "")
+		for i := 0; i < 16 && 2*i+1 < len(hex); i++ {
+			fmt.Sscanf(hex[2*i:2*i+2], "%02x", &id[i])
+		}
+		h.perturb = timers.Perturb(id)
+	}
+	return h
+}
+
+// now is the current moment on both clocks.
+func (h *timerHost) now(t time.Time) timers.Dual {
+	return timers.Dual{Real: t.Round(0), Mono: t.Sub(h.start) + time.Microsecond}
+}
+
+func (h *timerHost) manager() *services.Manager {
+	if h.svcs == nil {
+		return nil
+	}
+	m, err := h.svcs.manager()
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// unitState is what the timer knows of its unit.
+func (h *timerHost) unitState(name string) (timers.Unit, bool) {
+	m := h.manager()
+	if m == nil {
+		return timers.Unit{}, false
+	}
+	st, err := m.Status(name)
+	if err != nil {
+		return timers.Unit{}, false
+	}
+	active := st.ActiveState == services.Active || st.ActiveState == services.Activating ||
+		st.ActiveState == services.Reloading || st.ActiveState == services.Deactivating
+	var u timers.Unit
+	if !st.Since.IsZero() {
+		if active {
+			u.Activated = h.now(st.Since).Mono
+		} else {
+			u.Deactivated = h.now(st.Since).Mono
+		}
+	}
+	return u, active
+}
+
+// startTimer loads and starts the named timer (boot, systemctl start).
+func (h *timerHost) startTimer(name string) error {
+	l, err := units.NewLoader(h.root)
+	if err != nil {
+		return err
+	}
+	sec, u, problems, err := loadTimer(l, name, h.root)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		h.log.Warn("timer: setting ignored", "timer", name, "problem", p.Error())
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.entries[u.Name]
+	if !ok {
+		t, err := timers.New(sec.Config, h.env)
+		if err != nil {
+			return err
+		}
+		e = &timerEntry{t: t, unit: sec.Unit}
+		h.entries[u.Name] = e
+	}
+	e.skipped = ""
+	if units.SystemdOwn(u.Name) {
+		e.skipped = "one of systemd's own units"
+		return nil
+	}
+	if h.cronD {
+		if twin := cronTwin(h.root, u.Fragment); twin != "" {
+			e.skipped = "cron runs " + twin
+			h.log.Info("timer not armed: its cron.d twin does the work (it skips itself only where systemd runs)", "timer", u.Name, "cron", twin)
+			return nil
+		}
+	}
+	var unit timers.Unit
+	if e.touched {
+		unit, _ = h.unitState(e.unit)
+	}
+	if err := e.t.Start(h.now(time.Now()), unit); err != nil {
+		h.log.Warn("timer: stamp", "timer", u.Name, "err", err)
+	}
+	h.poke()
+	return nil
+}
+
+func (h *timerHost) stopTimer(name string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.entries[name]
+	if !ok {
+		return units.ErrNotFound
+	}
+	e.t.Stop()
+	h.poke()
+	return nil
+}
+
+func (h *timerHost) poke() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// boot starts the wanted timers and runs the loop until ctx ends.
+func (h *timerHost) run(ctx context.Context) {
+	for _, n := range wantedTimers(h.root) {
+		if err := h.startTimer(n); err != nil {
+			h.log.Error("timer not started", "timer", n, "err", err)
+		}
+	}
+	lastReal := time.Now()
+	for {
+		h.mu.Lock()
+		var armed []*timers.Timer
+		for _, e := range h.entries {
+			armed = append(armed, e.t)
+		}
+		real, realOK, mono, monoOK := timers.NextWake(armed, h.perturb)
+		h.mu.Unlock()
+		// Look at least every 10 s: a clock step shows then, and running
+		// units are polled for their end.
+		sleep := 10 * time.Second
+		now := time.Now()
+		if realOK {
+			sleep = min(sleep, max(real.Sub(now), 0))
+		}
+		if monoOK {
+			sleep = min(sleep, max(mono-h.now(now).Mono, 0))
+		}
+		tm := time.NewTimer(sleep)
+		select {
+		case <-ctx.Done():
+			tm.Stop()
+			return
+		case <-h.wake:
+			tm.Stop()
+		case <-tm.C:
+		}
+		now = time.Now()
+		h.tick(now, now.Round(0).Sub(lastReal.Round(0))-now.Sub(lastReal))
+		lastReal = now
+	}
+}
+
+// tick elapses every due timer and notes units that ended. skew is how
+// far the wall clock moved apart from the monotonic one since the last
+// tick (a clock step).
+func (h *timerHost) tick(now time.Time, skew time.Duration) {
+	d := h.now(now)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for name, e := range h.entries {
+		var unit timers.Unit
+		active := false
+		if e.touched {
+			unit, active = h.unitState(e.unit)
+		}
+		if skew > time.Second || skew < -time.Second {
+			e.t.ClockChanged(d, unit)
+		}
+		if e.running && !e.starting && !active {
+			e.running = false
+			e.t.UnitChanged(d, unit, false)
+		}
+		fire, err := e.t.Elapse(d)
+		if err != nil {
+			h.log.Warn("timer: stamp", "timer", name, "err", err)
+		}
+		if !fire {
+			continue
+		}
+		e.running, e.touched = true, true
+		m := h.manager()
+		if m == nil {
+			continue
+		}
+		h.log.Info("timer elapsed", "timer", name, "unit", e.unit)
+		e.starting = true
+		go func() {
+			if err := m.Start(context.Background(), e.unit); err != nil {
+				h.log.Warn("timer: unit failed", "timer", name, "unit", e.unit, "err", err)
+			}
+			h.mu.Lock()
+			e.starting = false
+			h.mu.Unlock()
+			h.poke()
+		}()
+	}
+}
+
+// timerRow is one line of list-timers and of status.
+type timerRow struct {
+	Name, Unit string
+	Next, Last time.Time
+	State      string
+	Skipped    string
+}
+
+func (h *timerHost) rows() []timerRow {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d := h.now(time.Now())
+	var out []timerRow
+	for name, e := range h.entries {
+		r := timerRow{Name: name, Unit: e.unit, State: string(e.t.State()), Skipped: e.skipped}
+		r.Next, _ = e.t.NextElapse(d)
+		r.Last = e.t.LastTrigger().Real
+		if r.Last.IsZero() && e.t.LastTrigger().Mono > 0 {
+			r.Last = d.Real.Add(e.t.LastTrigger().Mono - d.Mono)
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Next, out[j].Next
+		if a.IsZero() != b.IsZero() {
+			return !a.IsZero()
+		}
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// listTimers prints systemctl list-timers.
+func listTimers(w io.Writer, rows []timerRow, now time.Time, all bool) {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	fmt.Fprintln(tw, "NEXT\tLEFT\tLAST\tPASSED\tUNIT\tACTIVATES")
+	n := 0
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.Format("Mon 2006-01-02 15:04:05 MST")
+	}
+	rel := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return timers.Relative(t, now)
+	}
+	for _, r := range rows {
+		if !all && (r.State == string(timers.Dead) || r.Skipped != "") {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", stamp(r.Next), rel(r.Next), stamp(r.Last), rel(r.Last), r.Name, r.Unit)
+		n++
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d timers listed.\n", n)
+	if !all {
+		fmt.Fprintln(w, "Pass --all to see loaded but inactive timers, too.")
+	}
+}
+
+// timerStatus prints systemctl status X.timer; the code is systemctl's.
+func timerStatus(w io.Writer, r timerRow, now time.Time) int {
+	active := "active (" + r.State + ")"
+	code := sysctlOK
+	if r.State == string(timers.Dead) {
+		active, code = "inactive (dead)", sysctlNotActive
+	}
+	fmt.Fprintf(w, "● %s\n     Active: %s\n", r.Name, active)
+	if r.Skipped != "" {
+		fmt.Fprintf(w, "    Skipped: %s\n", r.Skipped)
+	}
+	if !r.Next.IsZero() {
+		fmt.Fprintf(w, "    Trigger: %s; %s\n", r.Next.Format("Mon 2006-01-02 15:04:05 MST"), timers.Relative(r.Next, now))
+	}
+	if !r.Last.IsZero() {
+		fmt.Fprintf(w, "  Triggered: %s; %s\n", r.Last.Format("Mon 2006-01-02 15:04:05 MST"), timers.Relative(r.Last, now))
+	}
+	fmt.Fprintf(w, "   Triggers: ● %s\n", r.Unit)
+	return code
+}
+
+// timerAnswer answers the systemctl requests about timers: list-timers,
+// and start, stop, restart, status, is-active of X.timer units.
+func (h *serviceHost) timerAnswer(req ctlRequest) (ctlAnswer, bool) {
+	t := h.timerHost()
+	if req.Cmd == "list-timers" {
+		var out strings.Builder
+		listTimers(&out, t.rows(), time.Now(), req.All)
+		return ctlAnswer{Stdout: out.String()}, true
+	}
+	if len(req.Units) == 0 {
+		return ctlAnswer{}, false
+	}
+	for _, n := range req.Units {
+		if !strings.HasSuffix(n, ".timer") {
+			return ctlAnswer{}, false
+		}
+	}
+	if t == nil {
+		return ctlAnswer{Stderr: "boxinit runs no timers here\n", Code: sysctlFailed}, true
+	}
+	var out, errOut strings.Builder
+	code := sysctlOK
+	rows := map[string]timerRow{}
+	for _, r := range t.rows() {
+		rows[r.Name] = r
+	}
+	for _, n := range req.Units {
+		var err error
+		switch req.Cmd {
+		case "start":
+			err = t.startTimer(n)
+		case "stop":
+			err = t.stopTimer(n)
+		case "restart":
+			_ = t.stopTimer(n)
+			err = t.startTimer(n)
+		case "status":
+			r, ok := rows[n]
+			if !ok {
+				fmt.Fprintf(&errOut, "Unit %s could not be found.\n", n)
+				code = max(code, sysctlNoSuchUnit)
+				continue
+			}
+			code = max(code, timerStatus(&out, r, time.Now()))
+			continue
+		case "is-active":
+			r, ok := rows[n]
+			active := ok && r.State != string(timers.Dead) && r.State != string(timers.Failed)
+			if !req.Quiet {
+				fmt.Fprintln(&out, map[bool]string{true: "active", false: "inactive"}[active])
+			}
+			if !active {
+				code = sysctlNotActive
+			}
+			continue
+		default:
+			return ctlAnswer{}, false
+		}
+		if err != nil {
+			if errors.Is(err, units.ErrNotFound) {
+				fmt.Fprintf(&errOut, "Failed to %s %s: Unit %s not found.\n", req.Cmd, n, n)
+				code = max(code, sysctlNotFound)
+				continue
+			}
+			fmt.Fprintf(&errOut, "Failed to %s %s: %v\n", req.Cmd, n, err)
+			code = max(code, sysctlFailed)
+		}
+	}
+	return ctlAnswer{Stdout: out.String(), Stderr: errOut.String(), Code: code}, true
+}
+
+func (h *serviceHost) timerHost() *timerHost {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.timers
+}
+
+// startTimers arms the wanted timers after the services have started; the
+// loop runs until stopTimers.
+func startTimers(cfg *config, root string, svcs *serviceHost, started time.Time) {
+	t := newTimerHost(cfg, root, svcs, started)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.cancel = cancel
+	svcs.mu.Lock()
+	svcs.timers = t
+	svcs.mu.Unlock()
+	go t.run(ctx)
+}
+
+// stopTimers ends the timer loop (at shutdown).
+func stopTimers(svcs *serviceHost) {
+	if t := svcs.timerHost(); t != nil {
+		t.cancel()
+	}
+}

@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// timersImage is the Debian image with sysstat installed by apt (its
+// timers and its cron.d twin as shipped; e2fsprogs and apt are in the base
+// image), plus a user's minute timer and a Persistent daily timer whose
+// stamp is a day old, enabled with the image's systemctl (boxinit).
+func timersImage(t *testing.T) string {
+	requireImage(t)
+	name := "localhost/boxinit-debian-timers:" + tag
+	dir := t.TempDir()
+	containerfile := fmt.Sprintf(`FROM %s
+RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sysstat && \
+    rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d
+RUN printf '[Timer]\nOnCalendar=*-*-* *:*:00\nAccuracySec=1s\n\n[Install]\nWantedBy=timers.target\n' > /etc/systemd/system/tick.timer && \
+    printf '[Service]\nType=oneshot\nExecStart=/bin/sh -c "date -Iseconds >> /var/log/tick"\n' > /etc/systemd/system/tick.service && \
+    printf '[Timer]\nOnCalendar=daily\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n' > /etc/systemd/system/nightly.timer && \
+    printf '[Service]\nType=oneshot\nExecStart=/bin/sh -c "date >> /var/log/nightly"\n' > /etc/systemd/system/nightly.service && \
+    systemctl enable tick.timer nightly.timer && \
+    mkdir -p /var/lib/boxinit/timers && touch -d '-1 day' /var/lib/boxinit/timers/stamp-nightly.timer
+`, image)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(containerfile), 0o644))
+	if out, err := podman(t, "build", "-q", "--network", "host", "-t", name, dir); err != nil {
+		t.Skipf("cannot install sysstat into %s: %v\n%s", image, err, out)
+	}
+	return name
+}
+
+// A Debian container under boxinit runs its timers as a VM would: the
+// user's minute timer every minute, a Persistent daily timer missed while
+// the container was down once at boot; list-timers shows Debian's timers
+// with their next runs; the timers whose cron.d twin boxinit's cron runs
+// (e2scrub_all; sysstat's timers are enabled only with sysstat's
+// ENABLED=true, off by default) are not armed, so each of those jobs runs once.
+func TestImage_RunsTimersAsAVMWouldEachJobOnce(t *testing.T) {
+	img := timersImage(t)
+	name := "boxinit-e2e-timers-" + tag
+	_, _ = podman(t, "rm", "-f", name)
+	t.Cleanup(func() {
+		if t.Failed() {
+			logs, _ := podman(t, "logs", name)
+			t.Logf("container log:\n%s", logs)
+		}
+		_, _ = podman(t, "rm", "-f", "-t", "0", name)
+	})
+	out, err := podman(t, "run", "-d", "--name", name, "--entrypoint", "/sbin/boxinit", img)
+	require.NoError(t, err, out)
+	read := func(p string) []string {
+		out, err := podman(t, "exec", name, "cat", p)
+		if err != nil {
+			return nil
+		}
+		return strings.Fields(out)
+	}
+	within(t, 30*time.Second, "the persistent daily timer ran at boot", func() bool { return len(read("/var/log/nightly")) > 0 })
+	within(t, 150*time.Second, "the minute timer ran twice", func() bool { return len(read("/var/log/tick")) >= 2 })
+	ticks := read("/var/log/tick")
+	seen := map[string]bool{}
+	for _, tk := range ticks {
+		at, err := time.Parse(time.RFC3339, tk)
+		require.NoError(t, err)
+		minute := at.Truncate(time.Minute).Format("15:04")
+		assert.False(t, seen[minute], "tick ran twice in minute %s: %v", minute, ticks)
+		seen[minute] = true
+		assert.LessOrEqual(t, at.Second(), 1, "tick ran at %s, not on the minute (AccuracySec=1s)", tk)
+	}
+	nightly, _ := podman(t, "exec", name, "cat", "/var/log/nightly")
+	assert.Equal(t, 1, strings.Count(nightly, "\n"), "the daily timer ran once: %q", nightly)
+
+	out, err = podman(t, "exec", name, "systemctl", "list-timers", "--all")
+	require.NoError(t, err, out)
+	t.Logf("systemctl list-timers --all:\n%s", out)
+	for _, want := range []string{"tick.timer", "nightly.timer", "apt-daily.timer", "apt-daily-upgrade.timer",
+		"dpkg-db-backup.timer", "fstrim.timer", "e2scrub_all.timer"} {
+		assert.Contains(t, out, want)
+	}
+	out, err = podman(t, "exec", name, "systemctl", "list-timers")
+	require.NoError(t, err, out)
+	assert.NotContains(t, out, "e2scrub_all.timer", "left to /etc/cron.d/e2scrub_all")
+	out, _ = podman(t, "exec", name, "systemctl", "status", "e2scrub_all.timer")
+	assert.Contains(t, out, "cron runs /etc/cron.d/e2scrub_all")
+	status, err := podman(t, "exec", name, "boxinit", "status")
+	require.NoError(t, err, status)
+	t.Logf("boxinit status:\n%s", status)
+	assert.Contains(t, status, "timers:")
+	assert.Contains(t, status, "/etc/cron.d/e2scrub_all:2", "the cron job runs instead")
+
+	// a timer added in the running container: enable --now arms it
+	_, err = podman(t, "exec", name, "sh", "-c", `printf '[Timer]\nOnActiveSec=1h\n\n[Install]\nWantedBy=timers.target\n' > /etc/systemd/system/later.timer && printf '[Service]\nExecStart=/bin/true\n' > /etc/systemd/system/later.service`)
+	require.NoError(t, err)
+	out, err = podman(t, "exec", name, "systemctl", "enable", "--now", "later.timer")
+	require.NoError(t, err, out)
+	out, err = podman(t, "exec", name, "systemctl", "is-active", "later.timer")
+	assert.NoError(t, err, out)
+	assert.Equal(t, "active", strings.TrimSpace(out))
+	out, _ = podman(t, "exec", name, "systemctl", "list-timers")
+	assert.Regexp(t, `59min left +- +- +later.timer +later.service`, out)
+	_, err = podman(t, "exec", name, "systemctl", "stop", "later.timer")
+	require.NoError(t, err)
+	out, err = podman(t, "exec", name, "systemctl", "is-active", "later.timer")
+	assert.Error(t, err, "is-active exits 3 once stopped")
+	assert.Equal(t, "inactive", strings.TrimSpace(out))
+}

@@ -95,15 +95,16 @@
 // package's /etc/init.d script when the image has one and no policy-rc.d
 // forbids it — a daemon boxinit does not supervise. The same marker makes
 // Debian's cron.d twins of timers (e2scrub_all, sysstat, php's
-// sessionclean) skip themselves, so the timer issue must run their timers:
-// marker and timers ship together.
+// sessionclean) skip themselves. boxinit does not create it: its timers
+// (cmd/boxinit/timers.go) leave a timer to its package's self-skipping
+// cron.d line while boxinit's cron reads /etc/cron.d, so each such job
+// runs once either way.
 //
 // tmpfiles.d left: device nodes, FIFOs, copies, attributes and ACLs (c, b,
 // p, C, t, T, h, H, a, A), the '=' and '^' modifiers, and the age-based
 // cleaning (systemd-tmpfiles-clean.timer).
 //
-// Timers (the next issue): the loader keeps [Timer] as Unit.Sections, the
-// boot plan already contains the timers wanted by timers.target, and a
-// timer's elapse is Manager.Start of its Unit= (its Status.Since gives
-// OnUnitActiveSec=).
+// Timers: the loader keeps [Timer] as Unit.Sections; PID 1 arms the timers
+// wanted by timers.target with internal/timers, and an elapse is
+// Manager.Start of the timer's Unit= (cmd/boxinit/timers.go).
 package services

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,19 +16,7 @@ import (
 // 1730, crontab setgid crontab). Its daemon is never started: boxinit runs
 // the jobs. Skips when the package cannot be installed (no mirror).
 func cronImage(t *testing.T) string {
-	requireImage(t)
-	name := "localhost/boxinit-debian-cron:" + tag
-	dir := t.TempDir()
-	containerfile := fmt.Sprintf(`FROM %s
-RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && \
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cron && \
-    rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d
-`, image)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(containerfile), 0o644))
-	if out, err := podman(t, "build", "-q", "-t", name, dir); err != nil {
-		t.Skipf("cannot install Debian's cron package into %s: %v\n%s", image, err, out)
-	}
-	return name
+	return aptImage(t, "boxinit-debian-cron", []string{"cron"}, "")
 }
 
 // addJob is the EDITOR crontab(1) runs on its temporary copy: it adds one

@@ -42,6 +42,29 @@ func requireImage(t *testing.T) {
 	}
 }
 
+// aptImage is the Debian image with packages installed by apt from the
+// Debian mirror (nothing started at build time: a policy-rc.d says no),
+// then the shell commands of more, as root, tagged NAME:tag. It skips the
+// test when the packages cannot be installed (no mirror).
+func aptImage(t *testing.T, name string, packages []string, more string) string {
+	requireImage(t)
+	name = "localhost/" + name + ":" + tag
+	dir := t.TempDir()
+	containerfile := fmt.Sprintf(`FROM %s
+RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends %s && \
+    rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d
+`, image, strings.Join(packages, " "))
+	if more != "" {
+		containerfile += "RUN " + more + "\n"
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(containerfile), 0o644))
+	if out, err := podman(t, "build", "-q", "--network", "host", "-t", name, dir); err != nil {
+		t.Skipf("cannot install %s into %s: %v\n%s", strings.Join(packages, ", "), image, err, out)
+	}
+	return name
+}
+
 func freePort(t *testing.T) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -24,21 +24,11 @@ import (
 // test reaches it through a published port. Skips when the packages cannot
 // be installed.
 func servicesImage(t *testing.T) string {
-	requireImage(t)
-	name := "localhost/boxinit-debian-services:" + tag
-	dir := t.TempDir()
-	containerfile := fmt.Sprintf(`FROM %s
-RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && \
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light redis-server && \
-    rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d && \
-    sed -i 's/^bind .*/bind 0.0.0.0/; s/^protected-mode yes/protected-mode no/' /etc/redis/redis.conf
-`, image)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(containerfile), 0o644))
-	if out, err := podman(t, "build", "-q", "--network", "host", "-t", name, dir); err != nil {
-		t.Skipf("cannot install nginx-light and redis-server into %s: %v\n%s", image, err, out)
-	}
-	return name
+	return aptImage(t, "boxinit-debian-services", []string{"nginx-light", "redis-server"}, redisOnEveryAddress)
 }
+
+// redisOnEveryAddress lets the test reach redis through a published port.
+const redisOnEveryAddress = `sed -i 's/^bind .*/bind 0.0.0.0/; s/^protected-mode yes/protected-mode no/' /etc/redis/redis.conf`
 
 // serves reports whether nginx answers 200 at addr.
 func serves(addr string) bool {
@@ -194,20 +184,7 @@ func TestServices_NginxAndRedisFromAptRunRestartAndStopUnprivileged(t *testing.T
 // and the generator that wants postgresql@15-main.service; the cluster is
 // made by the postinst). Skips when the packages cannot be installed.
 func vmImage(t *testing.T) string {
-	requireImage(t)
-	name := "localhost/boxinit-debian-vm:" + tag
-	dir := t.TempDir()
-	containerfile := fmt.Sprintf(`FROM %s
-RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && \
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light redis-server postgresql && \
-    rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d && \
-    sed -i 's/^bind .*/bind 0.0.0.0/; s/^protected-mode yes/protected-mode no/' /etc/redis/redis.conf
-`, image)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(containerfile), 0o644))
-	if out, err := podman(t, "build", "-q", "--network", "host", "-t", name, dir); err != nil {
-		t.Skipf("cannot install nginx-light, redis-server and postgresql into %s: %v\n%s", image, err, out)
-	}
-	return name
+	return aptImage(t, "boxinit-debian-vm", []string{"nginx-light", "redis-server", "postgresql"}, redisOnEveryAddress)
 }
 
 // The issue's "Done means": an image with nginx-light, redis-server and

@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,25 +14,12 @@ import (
 // image), plus a user's minute timer and a Persistent daily timer whose
 // stamp is a day old, enabled with the image's systemctl (boxinit).
 func timersImage(t *testing.T) string {
-	requireImage(t)
-	name := "localhost/boxinit-debian-timers:" + tag
-	dir := t.TempDir()
-	containerfile := fmt.Sprintf(`FROM %s
-RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && \
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sysstat && \
-    rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d
-RUN printf '[Timer]\nOnCalendar=*-*-* *:*:00\nAccuracySec=1s\n\n[Install]\nWantedBy=timers.target\n' > /etc/systemd/system/tick.timer && \
+	return aptImage(t, "boxinit-debian-timers", []string{"sysstat"}, `printf '[Timer]\nOnCalendar=*-*-* *:*:00\nAccuracySec=1s\n\n[Install]\nWantedBy=timers.target\n' > /etc/systemd/system/tick.timer && \
     printf '[Service]\nType=oneshot\nExecStart=/bin/sh -c "date -Iseconds >> /var/log/tick"\n' > /etc/systemd/system/tick.service && \
     printf '[Timer]\nOnCalendar=daily\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n' > /etc/systemd/system/nightly.timer && \
     printf '[Service]\nType=oneshot\nExecStart=/bin/sh -c "date >> /var/log/nightly"\n' > /etc/systemd/system/nightly.service && \
     systemctl enable tick.timer nightly.timer && \
-    mkdir -p /var/lib/boxinit/timers && touch -d '-1 day' /var/lib/boxinit/timers/stamp-nightly.timer
-`, image)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(containerfile), 0o644))
-	if out, err := podman(t, "build", "-q", "--network", "host", "-t", name, dir); err != nil {
-		t.Skipf("cannot install sysstat into %s: %v\n%s", image, err, out)
-	}
-	return name
+    mkdir -p /var/lib/boxinit/timers && touch -d '-1 day' /var/lib/boxinit/timers/stamp-nightly.timer`)
 }
 
 // A Debian container under boxinit runs its timers as a VM would: the

@@ -214,53 +214,47 @@ func splitFields(s string, n int) ([]string, string) {
 // job's stdin, where an unescaped % is a newline, "\%" a literal % and
 // every other backslash is kept. Nothing is added at the end.
 func splitPercent(s string) (command, stdin string) {
-	var cmd strings.Builder
-	escaped := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case escaped:
-			if c != '%' {
-				cmd.WriteByte('\\')
-			}
-			cmd.WriteByte(c)
-			escaped = false
-		case c == '\\':
-			escaped = true
-		case c == '%':
-			return cmd.String(), stdinText(s[i+1:])
-		default:
-			cmd.WriteByte(c)
+	command, rest, found := cutPercent(s)
+	if !found {
+		return command, ""
+	}
+	var in strings.Builder
+	for found {
+		var part string
+		part, rest, found = cutPercent(rest)
+		in.WriteString(part)
+		if found {
+			in.WriteByte('\n')
 		}
 	}
-	if escaped {
-		cmd.WriteByte('\\')
-	}
-	return cmd.String(), ""
+	return command, in.String()
 }
 
-func stdinText(s string) string {
-	var in strings.Builder
+// cutPercent copies s up to its first unescaped %, with "\%" made a
+// literal % and every other backslash kept; it returns the copy, the text
+// after that %, and whether there was one.
+func cutPercent(s string) (before, after string, found bool) {
+	var b strings.Builder
 	escaped := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case escaped:
 			if c != '%' {
-				in.WriteByte('\\')
+				b.WriteByte('\\')
 			}
-			in.WriteByte(c)
+			b.WriteByte(c)
 			escaped = false
 		case c == '\\':
 			escaped = true
 		case c == '%':
-			in.WriteByte('\n')
+			return b.String(), s[i+1:], true
 		default:
-			in.WriteByte(c)
+			b.WriteByte(c)
 		}
 	}
 	if escaped {
-		in.WriteByte('\\')
+		b.WriteByte('\\')
 	}
-	return in.String()
+	return b.String(), "", false
 }

@@ -36,17 +36,10 @@ func TestImage_CrontabEAsTheAdminUserRunsTheJobAsThatUser(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rc.env"), []byte("DEFAULT_USER=human\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "add-job"), []byte(addJob), 0o755))
 	name := "boxinit-e2e-crontab-" + tag
-	_, _ = podman(t, "rm", "-f", name)
+	removeWhenDone(t, name)
 	out, err := podman(t, "run", "-d", "--name", name, "-v", filepath.Join(dir, "rc.env")+":/etc/rc.env:ro",
 		"-v", filepath.Join(dir, "add-job")+":/usr/local/bin/add-job:ro", img, "sleep", "infinity")
 	require.NoError(t, err, out)
-	t.Cleanup(func() {
-		if t.Failed() {
-			logs, _ := podman(t, "logs", name)
-			t.Logf("container log:\n%s", logs)
-		}
-		_, _ = podman(t, "rm", "-f", "-t", "0", name)
-	})
 	waitReady(t, name)
 
 	out, err = podman(t, "exec", "-u", "human", "-e", "EDITOR=/usr/local/bin/add-job", name, "crontab", "-e")

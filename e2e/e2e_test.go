@@ -78,11 +78,19 @@ func container(t *testing.T, rcEnv string, port int, extra ...string) string {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rc.env"), []byte(rcEnv), 0o644))
 	name := fmt.Sprintf("boxinit-e2e-%d", port)
-	_, _ = runEngine(t, "rm", "-f", name)
+	removeWhenDone(t, name)
 	args := append([]string{"run", "-d", "--name", name, "--network", "host",
 		"-v", filepath.Join(dir, "rc.env") + ":/etc/rc.env:ro"}, extra...)
 	out, err := runEngine(t, append(args, image, "/usr/sbin/sshd", "-D", "-e", "-p", fmt.Sprint(port))...)
 	require.NoError(t, err, out)
+	return name
+}
+
+// removeWhenDone removes a container called name left by an earlier run,
+// and the container when the test ends, after logging its output if the
+// test failed.
+func removeWhenDone(t *testing.T, name string) {
+	_, _ = runEngine(t, "rm", "-f", name)
 	t.Cleanup(func() {
 		if t.Failed() {
 			logs, _ := runEngine(t, "logs", name)
@@ -90,7 +98,6 @@ func container(t *testing.T, rcEnv string, port int, extra ...string) string {
 		}
 		_, _ = runEngine(t, "rm", "-f", "-t", "0", name)
 	})
-	return name
 }
 
 func waitReady(t *testing.T, name string) {

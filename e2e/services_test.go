@@ -83,14 +83,7 @@ func TestServices_NginxAndRedisFromAptRunRestartAndStopUnprivileged(t *testing.T
 
 	web, red := freePort(t), freePort(t)
 	name := fmt.Sprintf("boxinit-e2e-services-%d", web)
-	_, _ = podman(t, "rm", "-f", name)
-	t.Cleanup(func() {
-		if t.Failed() {
-			logs, _ := podman(t, "logs", name)
-			t.Logf("container log:\n%s", logs)
-		}
-		_, _ = podman(t, "rm", "-f", "-t", "0", name)
-	})
+	removeWhenDone(t, name)
 	webAddr, redAddr := fmt.Sprintf("127.0.0.1:%d", web), fmt.Sprintf("127.0.0.1:%d", red)
 	start := time.Now()
 	out, err = podman(t, "run", "-d", "--name", name, "-p", webAddr+":80", "-p", redAddr+":6379",
@@ -212,14 +205,7 @@ func bootLikeAVM(t *testing.T, img string, extra []string) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rc.env"), []byte(fmt.Sprintf("DEFAULT_USER=\"human\"\nDEFAULT_KEY=\"%s\"\n", pub)), 0o644))
 	web, red, sshPort := freePort(t), freePort(t), freePort(t)
 	name := fmt.Sprintf("boxinit-e2e-vm-%d", web)
-	_, _ = podman(t, "rm", "-f", name)
-	t.Cleanup(func() {
-		if t.Failed() {
-			logs, _ := podman(t, "logs", name)
-			t.Logf("container log:\n%s", logs)
-		}
-		_, _ = podman(t, "rm", "-f", "-t", "0", name)
-	})
+	removeWhenDone(t, name)
 	webAddr, redAddr := fmt.Sprintf("127.0.0.1:%d", web), fmt.Sprintf("127.0.0.1:%d", red)
 	args := []string{"run", "-d", "--name", name, "-p", webAddr + ":80", "-p", redAddr + ":6379",
 		"-p", fmt.Sprintf("127.0.0.1:%d:22", sshPort), "-v", filepath.Join(dir, "rc.env") + ":/etc/rc.env:ro"}

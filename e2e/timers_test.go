@@ -31,14 +31,7 @@ func timersImage(t *testing.T) string {
 func TestImage_RunsTimersAsAVMWouldEachJobOnce(t *testing.T) {
 	img := timersImage(t)
 	name := "boxinit-e2e-timers-" + tag
-	_, _ = podman(t, "rm", "-f", name)
-	t.Cleanup(func() {
-		if t.Failed() {
-			logs, _ := podman(t, "logs", name)
-			t.Logf("container log:\n%s", logs)
-		}
-		_, _ = podman(t, "rm", "-f", "-t", "0", name)
-	})
+	removeWhenDone(t, name)
 	out, err := podman(t, "run", "-d", "--name", name, "--entrypoint", "/sbin/boxinit", img)
 	require.NoError(t, err, out)
 	read := func(p string) []string {

@@ -72,42 +72,81 @@ func (v *statusView) setCron(s *cron.Scheduler) {
 
 func (v *statusView) snapshot() status.Document {
 	v.mu.Lock()
-	d := status.Document{
-		Version: status.Version, Boxinit: version, PID: os.Getpid(), Mode: "subreaper", Started: v.started,
-		State: v.state, Boot: append([]boot.Result(nil), v.boot...),
-	}
-	if v.state == status.Ready {
-		d.ReadySince = v.ready
-	}
+	in := docInputs{pid: os.Getpid(), started: v.started, state: v.state, ready: v.ready,
+		boot: append([]boot.Result(nil), v.boot...)}
 	if v.state == status.Booting && v.boots != nil {
-		d.BootRunning = v.boots.Running()
+		in.running = v.boots.Running()
 	}
 	if v.boots != nil {
-		d.HostCertExpires = v.boots.HostCertExpiry()
+		in.certExpiry = v.boots.HostCertExpiry()
 	}
 	sched, svcs := v.sched, v.svcs
 	v.mu.Unlock()
-	if v.r.IsInit() {
-		d.Mode = "pid1"
-	}
-	d.Main = v.r.Main()
-	d.Processes.OrphansReaped = v.r.Orphans()
+	in.isInit = v.r.IsInit()
+	in.main = v.r.Main()
+	in.orphans = v.r.Orphans()
 	if procs, err := procfs.List("/proc"); err == nil {
 		for _, p := range procs {
-			if p.PPID == d.PID {
-				d.Processes.Children++
+			if p.PPID == in.pid {
+				in.children++
 			}
 		}
 	}
 	if m := svcs.running(); m != nil {
-		d.Services = serviceStatuses(m.List())
+		in.services = m.List()
 	}
-	for _, r := range svcs.timerHost().rows() {
+	in.timers = svcs.timerHost().rows()
+	if sched != nil {
+		in.cron = true
+		in.cronJobs = sched.Jobs(time.Now())
+		in.cronErrs = sched.Errors()
+	}
+	return buildDocument(in)
+}
+
+// docInputs are the values the status document is made of, in the types
+// of the packages that produce them.
+type docInputs struct {
+	pid        int
+	isInit     bool
+	started    time.Time
+	state      string
+	ready      time.Time
+	boot       []boot.Result
+	running    *boot.Running
+	certExpiry time.Time
+	main       *reaper.MainStatus
+	children   int
+	orphans    uint64
+	services   []services.Status // nil: PID 1 runs no units
+	timers     []timerRow
+	cron       bool // the scheduler runs
+	cronJobs   []cron.JobStatus
+	cronErrs   []cron.LineError
+}
+
+// buildDocument turns the producers' values into the status document.
+func buildDocument(in docInputs) status.Document {
+	d := status.Document{
+		Version: status.Version, Boxinit: version, PID: in.pid, Mode: "subreaper", Started: in.started,
+		State: in.state, Boot: in.boot, BootRunning: in.running, HostCertExpires: in.certExpiry,
+		Main: in.main, Processes: status.Processes{Children: in.children, OrphansReaped: in.orphans},
+	}
+	if in.isInit {
+		d.Mode = "pid1"
+	}
+	if in.state == status.Ready {
+		d.ReadySince = in.ready
+	}
+	if in.services != nil {
+		d.Services = serviceStatuses(in.services)
+	}
+	for _, r := range in.timers {
 		d.Timers = append(d.Timers, status.Timer{Name: r.Name, Activates: r.Unit, State: r.State, Next: r.Next, Last: r.Last, Skipped: r.Skipped})
 	}
-	if sched != nil {
-		d.Cron = &status.Cron{Jobs: sched.Jobs(time.Now())}
-		d.Cron.Rejected, d.Cron.Refused = cronProblems(sched.Errors())
+	if in.cron {
+		d.Cron = &status.Cron{Jobs: in.cronJobs}
+		d.Cron.Rejected, d.Cron.Refused = cronProblems(in.cronErrs)
 	}
 	return d
 }

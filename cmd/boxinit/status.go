@@ -129,8 +129,20 @@ type docInputs struct {
 func buildDocument(in docInputs) status.Document {
 	d := status.Document{
 		Version: status.Version, Boxinit: version, PID: in.pid, Mode: "subreaper", Started: in.started,
-		State: in.state, Boot: in.boot, BootRunning: in.running, HostCertExpires: in.certExpiry,
-		Main: in.main, Processes: status.Processes{Children: in.children, OrphansReaped: in.orphans},
+		State: in.state, HostCertExpires: in.certExpiry,
+		Processes: status.Processes{Children: in.children, OrphansReaped: in.orphans},
+	}
+	if in.boot != nil {
+		d.Boot = make([]status.BootStep, 0, len(in.boot))
+	}
+	for _, r := range in.boot {
+		d.Boot = append(d.Boot, status.BootStep{Step: r.Step, Outcome: string(r.Outcome), Duration: r.Duration, Message: r.Message})
+	}
+	if r := in.running; r != nil {
+		d.BootRunning = &status.BootRunning{Step: r.Step, Command: r.Command, PID: r.PID, Since: r.Since, Timeout: r.Timeout}
+	}
+	if m := in.main; m != nil {
+		d.Main = &status.Main{Argv: m.Argv, PID: m.PID, Started: m.Started, Running: m.Running, ExitCode: m.ExitCode}
 	}
 	if in.isInit {
 		d.Mode = "pid1"
@@ -145,7 +157,7 @@ func buildDocument(in docInputs) status.Document {
 		d.Timers = append(d.Timers, status.Timer{Name: r.Name, Activates: r.Unit, State: r.State, Next: r.Next, Last: r.Last, Skipped: r.Skipped})
 	}
 	if in.cron {
-		d.Cron = &status.Cron{Jobs: in.cronJobs}
+		d.Cron = &status.Cron{Jobs: cronJobs(in.cronJobs)}
 		d.Cron.Rejected, d.Cron.Refused = cronProblems(in.cronErrs)
 	}
 	return d
@@ -195,6 +207,16 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		status.Render(stdout, d, time.Now())
 	}
 	return 0
+}
+
+// cronJobs converts the scheduler's view into the document's type.
+func cronJobs(list []cron.JobStatus) []status.CronJob {
+	var out []status.CronJob
+	for _, j := range list {
+		out = append(out, status.CronJob{Job: j.Job, Schedule: j.Schedule, User: j.User, Command: j.Command, Running: j.Running,
+			Runs: j.Runs, LastStart: j.LastStart, LastCode: j.LastCode, LastTook: j.LastTook, NextRun: j.NextRun})
+	}
+	return out
 }
 
 // serviceStatuses converts the supervisor's view into the status

@@ -19,10 +19,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/boxinit/boxinit/internal/boot"
-	"github.com/boxinit/boxinit/internal/cron"
-	"github.com/boxinit/boxinit/internal/reaper"
 )
 
 // Version is the version of the document; fields are only ever added.
@@ -37,26 +33,70 @@ const (
 
 // Document is the answer to a status request.
 type Document struct {
-	Version    int           `json:"version"`
-	Boxinit    string        `json:"boxinit_version"`
-	PID        int           `json:"pid"`
-	Mode       string        `json:"mode"` // "pid1" or "subreaper"
-	Started    time.Time     `json:"started"`
-	State      string        `json:"state"`
-	ReadySince time.Time     `json:"ready_since,omitzero"`
-	Boot       []boot.Result `json:"boot"`
+	Version    int        `json:"version"`
+	Boxinit    string     `json:"boxinit_version"`
+	PID        int        `json:"pid"`
+	Mode       string     `json:"mode"` // "pid1" or "subreaper"
+	Started    time.Time  `json:"started"`
+	State      string     `json:"state"`
+	ReadySince time.Time  `json:"ready_since,omitzero"`
+	Boot       []BootStep `json:"boot"`
 	// BootRunning is the hook or customization command boot waits for.
-	BootRunning *boot.Running `json:"boot_running,omitempty"`
+	BootRunning *BootRunning `json:"boot_running,omitempty"`
 	// HostCertExpires is when the first of sshd's host certificates
 	// expires (boot signs them again when a quarter of a year is left).
-	HostCertExpires time.Time          `json:"host_cert_expires,omitzero"`
-	Main            *reaper.MainStatus `json:"main,omitempty"`
-	Processes       Processes          `json:"processes"`
-	Cron            *Cron              `json:"cron,omitempty"`
+	HostCertExpires time.Time `json:"host_cert_expires,omitzero"`
+	Main            *Main     `json:"main,omitempty"`
+	Processes       Processes `json:"processes"`
+	Cron            *Cron     `json:"cron,omitempty"`
 	// Services are the systemd units PID 1 runs (absent when it runs none).
 	Services []Service `json:"services,omitempty"`
 	// Timers are the timer units PID 1 has loaded (absent when none).
 	Timers []Timer `json:"timers,omitempty"`
+}
+
+// The document's types are its own: the packages that produce the values
+// (boot, reaper, cron, services) have theirs, converted at the edge
+// (cmd/boxinit), so that a field renamed there cannot change this format.
+
+// BootStep is how one boot step ended.
+type BootStep struct {
+	Step     string        `json:"step"`
+	Outcome  string        `json:"outcome"` // ok, changed, skipped, warning, failed
+	Duration time.Duration `json:"duration_ns"`
+	Message  string        `json:"message,omitempty"`
+}
+
+// BootRunning is the hook or customization command boot waits for.
+type BootRunning struct {
+	Step    string        `json:"step"`
+	Command string        `json:"command"`
+	PID     int           `json:"pid"`
+	Since   time.Time     `json:"since"`
+	Timeout time.Duration `json:"timeout_ns,omitempty"` // 0: no time limit
+}
+
+// Main is the main command.
+type Main struct {
+	Argv     []string  `json:"argv"`
+	PID      int       `json:"pid"`
+	Started  time.Time `json:"started"`
+	Running  bool      `json:"running"`
+	ExitCode *int      `json:"exit_code,omitempty"` // once it has exited (128+N after signal N)
+}
+
+// CronJob is one cron job.
+type CronJob struct {
+	Job       string        `json:"job"` // file:line
+	Schedule  string        `json:"schedule"`
+	User      string        `json:"user"` // the user field, or the owner of a user crontab
+	Command   string        `json:"command"`
+	Running   bool          `json:"running"`
+	Runs      int           `json:"runs"`
+	LastStart time.Time     `json:"last_start,omitzero"`
+	LastCode  int           `json:"last_code"`
+	LastTook  time.Duration `json:"last_duration_ns"`
+	NextRun   time.Time     `json:"next_run,omitzero"`
 }
 
 // Timer is one timer unit, as systemctl list-timers shows it.
@@ -94,9 +134,9 @@ type Processes struct {
 
 // Cron is the scheduler's view.
 type Cron struct {
-	Jobs     []cron.JobStatus `json:"jobs"`
-	Rejected []string         `json:"rejected_lines,omitempty"`
-	Refused  []string         `json:"refused_files,omitempty"` // crontabs refused whole: "FILE: reason"
+	Jobs     []CronJob `json:"jobs"`
+	Rejected []string  `json:"rejected_lines,omitempty"`
+	Refused  []string  `json:"refused_files,omitempty"` // crontabs refused whole: "FILE: reason"
 }
 
 const (

@@ -15,10 +15,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/boxinit/boxinit/internal/boot"
-	"github.com/boxinit/boxinit/internal/cron"
-	"github.com/boxinit/boxinit/internal/reaper"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -29,15 +25,15 @@ func sample() Document {
 	code := 0
 	return Document{
 		Version: Version, Boxinit: "v0.1.0", PID: 1, Mode: "pid1", Started: t0, State: Ready, ReadySince: t0.Add(2 * time.Second),
-		Boot: []boot.Result{
-			{Step: "hostname", Outcome: boot.Warning, Duration: 1200 * time.Microsecond, Message: "sethostname: not permitted without CAP_SYS_ADMIN (normal in Kubernetes); /etc/hostname and /etc/hosts are set"},
-			{Step: "user", Outcome: boot.Changed, Duration: 8 * time.Millisecond, Message: "wrote /etc/passwd"},
-			{Step: "ready", Outcome: boot.Changed, Duration: 50 * time.Microsecond},
+		Boot: []BootStep{
+			{Step: "hostname", Outcome: "warning", Duration: 1200 * time.Microsecond, Message: "sethostname: not permitted without CAP_SYS_ADMIN (normal in Kubernetes); /etc/hostname and /etc/hosts are set"},
+			{Step: "user", Outcome: "changed", Duration: 8 * time.Millisecond, Message: "wrote /etc/passwd"},
+			{Step: "ready", Outcome: "changed", Duration: 50 * time.Microsecond},
 		},
-		Main:      &reaper.MainStatus{Argv: []string{"/usr/sbin/sshd", "-D", "-e"}, PID: 42, Started: t0.Add(2 * time.Second), Running: true},
+		Main:      &Main{Argv: []string{"/usr/sbin/sshd", "-D", "-e"}, PID: 42, Started: t0.Add(2 * time.Second), Running: true},
 		Processes: Processes{Children: 3, OrphansReaped: 17},
 		Cron: &Cron{
-			Jobs: []cron.JobStatus{{Job: "/etc/cron.d/backup:3", Schedule: "30 2 * * *", User: "human", Command: "/home/human/bin/backup --all",
+			Jobs: []CronJob{{Job: "/etc/cron.d/backup:3", Schedule: "30 2 * * *", User: "human", Command: "/home/human/bin/backup --all",
 				Runs: 1, LastStart: t0.Add(time.Minute), LastCode: code, LastTook: 1500 * time.Millisecond, NextRun: t0.Add(16*time.Hour + 30*time.Minute)}},
 			Rejected: []string{`/etc/cron.d/app:2: unknown user "bob" (not in /etc/passwd)`},
 		},

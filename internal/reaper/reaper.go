@@ -28,6 +28,7 @@ type Reaper struct {
 	noKids    bool
 
 	orphans atomic.Uint64
+	recent  recentOrphans // under mu
 	main    mainRecord
 }
 
@@ -99,6 +100,9 @@ func (r *Reaper) reap() {
 		}
 		p := r.procs[pid]
 		delete(r.procs, pid)
+		if pid > 0 && p == nil {
+			r.recent.add(pid, ws) // an Adopt racing this reap still gets the status
+		}
 		r.mu.Unlock()
 
 		switch {
@@ -114,9 +118,7 @@ func (r *Reaper) reap() {
 		case p == nil:
 			r.orphans.Add(1)
 		default:
-			p.status = ws
-			close(p.done)
-			_ = p.process.Release()
+			p.finish(ws, true)
 		}
 	}
 }
@@ -159,12 +161,38 @@ func (r *Reaper) Start(c *Cmd) (*Proc, error) {
 	return p, nil
 }
 
-// Proc is a child started through [Reaper.Start].
+// Proc is a child started through [Reaper.Start], or a process that
+// boxinit did not start and took over with [Reaper.Adopt].
 type Proc struct {
 	Pid     int
 	process *os.Process // holds a pidfd: signals never reach a recycled pid
+	pidfd   *os.File    // an adopted process's pidfd (process is nil)
 	done    chan struct{}
 	status  unix.WaitStatus
+	known   bool
+}
+
+// finish delivers ws (or, with known false, the news that the process
+// ended with a status that boxinit could not learn).
+func (p *Proc) finish(ws unix.WaitStatus, known bool) {
+	p.status, p.known = ws, known
+	close(p.done)
+	if p.process != nil {
+		_ = p.process.Release()
+	}
+	if p.pidfd != nil {
+		_ = p.pidfd.Close()
+	}
+}
+
+// Known reports, once the process has been reaped, whether Wait returns
+// its real status: always for a child boxinit started; for an adopted
+// process, unless its own parent reaped it (boxinit was not the one to
+// inherit it) or it ended so long before Adopt that its status was
+// forgotten.
+func (p *Proc) Known() bool {
+	<-p.done
+	return p.known
 }
 
 // Done is closed when the process has been reaped.
@@ -187,7 +215,10 @@ func (p *Proc) Signal(sig syscall.Signal) error {
 	case <-p.done:
 		return os.ErrProcessDone
 	default:
-		return p.process.Signal(sig)
+		if p.process != nil {
+			return p.process.Signal(sig)
+		}
+		return pidfdSignal(p.pidfd, sig)
 	}
 }
 

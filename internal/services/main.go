@@ -34,6 +34,9 @@ func (s *service) startMain(x *execContext, deadline time.Time) error {
 	if err != nil {
 		return err
 	}
+	// From here on, a daemon the command leaves behind is found by Adopt
+	// even if it ends before its pid is known.
+	mark := s.m.o.Run.Mark()
 	p, err := s.m.o.Run.Start(cmd)
 	if err != nil {
 		return err
@@ -41,10 +44,10 @@ func (s *service) startMain(x *execContext, deadline time.Time) error {
 	s.addSeed(p.Pid)
 	switch svc.Type {
 	case "forking":
-		return s.forked(x, p, c.Argv, deadline)
+		return s.forked(x, p, c.Argv, mark, deadline)
 	case "notify", "notify-reload":
 		s.setMain(p.Pid, p, p.Done())
-		return s.awaitReady(p, deadline)
+		return s.awaitReady(p, mark, deadline)
 	}
 	s.setMain(p.Pid, p, p.Done()) // simple, exec, idle, dbus
 	return nil
@@ -73,8 +76,9 @@ func (s *service) runMain(x *execContext, c units.ExecCommand, deadline time.Tim
 
 // forked waits for the first process of a Type=forking service to exit,
 // then finds the daemon: PIDFile= (which may appear a little later), or
-// the one process of the unit left.
-func (s *service) forked(x *execContext, p *reaper.Proc, argv []string, deadline time.Time) error {
+// the one process of the unit left. The daemon is adopted: its exit
+// status comes from the reaper, even when it ended before it was found.
+func (s *service) forked(x *execContext, p *reaper.Proc, argv []string, mark reaper.Mark, deadline time.Time) error {
 	if err := s.wait(p.Done(), deadline); err != nil {
 		if errors.Is(err, errCancelled) {
 			return err
@@ -84,18 +88,25 @@ func (s *service) forked(x *execContext, p *reaper.Proc, argv []string, deadline
 	if e := exitOf(p.Wait()); e.Code != 0 || e.Signal != 0 {
 		return &exitError{argv: argv, exit: e}
 	}
-	pid := 0
+	var main *reaper.Proc
 	if f := s.svc.PIDFile; f != "" {
 		for {
-			var err error
-			pid, err = readPIDFile(filepath.Join(x.root, f))
-			if err == nil && alive(pid) {
-				break
+			// Whether any process is left is asked before the file is
+			// read: a daemon that wrote it and ended in between is found.
+			none := len(s.processes()) == 0
+			pid, err := readPIDFile(filepath.Join(x.root, f))
+			if err == nil {
+				if main, err = s.m.o.Run.Adopt(pid, mark); err == nil {
+					break
+				}
+				if !errors.Is(err, reaper.ErrNoProcess) {
+					return fmt.Errorf("PIDFile=%s: %w", f, err)
+				}
 			}
 			if !deadline.IsZero() && time.Now().After(deadline) {
 				return &timeoutError{what: "PIDFile=" + f}
 			}
-			if len(s.processes()) == 0 {
+			if none {
 				return fmt.Errorf("PIDFile=%s: not written, and no process of the unit is left", f)
 			}
 			if s.wait(nil, time.Now().Add(20*time.Millisecond)) == errCancelled {
@@ -104,19 +115,15 @@ func (s *service) forked(x *execContext, p *reaper.Proc, argv []string, deadline
 		}
 	} else if s.svc.GuessMainPID {
 		if procs := s.processes(); len(procs) == 1 {
-			pid = procs[0]
+			main, _ = s.m.o.Run.Adopt(procs[0], mark) // gone since: no main process known
 		}
 	}
-	if pid == 0 {
+	if main == nil {
 		s.log.Warn("main process not known: no PIDFile= and not exactly one process left")
 		s.setMain(0, nil, nil)
 		return nil
 	}
-	done, err := watchPID(pid)
-	if err != nil {
-		return err
-	}
-	s.setMain(pid, nil, done)
+	s.setMain(main.Pid, main, main.Done())
 	return nil
 }
 
@@ -135,7 +142,7 @@ func readPIDFile(p string) (int, error) {
 
 // awaitReady waits for READY=1 of a Type=notify service, failing when the
 // main process exits first or the start times out.
-func (s *service) awaitReady(p *reaper.Proc, deadline time.Time) error {
+func (s *service) awaitReady(p *reaper.Proc, mark reaper.Mark, deadline time.Time) error {
 	s.mu.Lock()
 	ready, abort := s.ready, s.abort
 	s.mu.Unlock()
@@ -162,11 +169,11 @@ func (s *service) awaitReady(p *reaper.Proc, deadline time.Time) error {
 	pid := s.mainPID
 	s.mu.Unlock()
 	if pid != p.Pid && pid > 0 { // MAINPID= named another process
-		done, err := watchPID(pid)
+		main, err := s.m.o.Run.Adopt(pid, mark)
 		if err != nil {
-			return err
+			return fmt.Errorf("MAINPID=%d: %w", pid, err)
 		}
-		s.setMain(pid, nil, done)
+		s.setMain(pid, main, main.Done())
 	}
 	return nil
 }

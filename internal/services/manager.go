@@ -14,9 +14,14 @@ import (
 	"github.com/boxinit/boxinit/internal/units"
 )
 
-// Starter starts children; *reaper.Reaper is one.
+// Starter starts children and adopts the daemons they leave behind (a
+// forking service's PIDFile= process, a notify service's MAINPID=), so
+// that their exit statuses come from the one wait4 loop too;
+// *reaper.Reaper is one.
 type Starter interface {
 	Start(*reaper.Cmd) (*reaper.Proc, error)
+	Mark() reaper.Mark
+	Adopt(pid int, since reaper.Mark) (*reaper.Proc, error)
 }
 
 // Options configure a Manager.

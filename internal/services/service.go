@@ -40,6 +40,15 @@ type Exit struct {
 	Known  bool // false: a process boxinit did not start ended, status unknown
 }
 
+// exitOfProc is how p ended: unknown when boxinit could not learn it
+// (an adopted daemon that its own parent reaped).
+func exitOfProc(p *reaper.Proc) Exit {
+	if !p.Known() {
+		return Exit{}
+	}
+	return exitOf(p.Wait())
+}
+
 func exitOf(ws unix.WaitStatus) Exit {
 	if ws.Signaled() {
 		return Exit{Signal: int(ws.Signal()), Known: true}
@@ -92,7 +101,7 @@ type service struct {
 	result     string
 	since      time.Time
 	mainPID    int
-	mainProc   *reaper.Proc    // when boxinit started the main process
+	mainProc   *reaper.Proc    // the main process, started or adopted
 	mainDone   <-chan struct{} // closed when the main process is gone
 	lastExit   *Exit
 	restarts   int

@@ -191,10 +191,10 @@ func TestService_ForkingFindsTheDaemonByPIDFileOrAsTheOneProcessLeft(t *testing.
 	guessed, _ := strconv.Atoi(readFile(t, filepath.Join(f.root, "guessed")))
 	assert.Equal(t, guessed, f.status(t, "guess.service").MainPID)
 
-	// The daemon dies: the unit notices without being its parent.
+	// The daemon dies: the unit, which adopted it, gets its exit status.
 	require.NoError(t, unix.Kill(guessed, unix.SIGKILL))
 	st := f.eventually(t, "guess.service", func(st Status) bool { return st.ActiveState == Failed }, "failed")
-	assert.False(t, st.LastExit.Known, "the exit status of a process boxinit did not start is unknown here")
+	assert.Equal(t, &Exit{Signal: int(unix.SIGKILL), Known: true}, st.LastExit)
 
 	require.NoError(t, f.m.Stop(ctx, "pidfile.service"))
 	assert.True(t, gone(pid))

@@ -74,7 +74,7 @@ func (s *service) watch(gen int, done <-chan struct{}) {
 	stale = s.gen != gen || s.stopping
 	e := Exit{}
 	if s.mainProc != nil {
-		e = exitOf(s.mainProc.Wait())
+		e = exitOfProc(s.mainProc)
 	}
 	pid := s.mainPID
 	if !stale {
@@ -181,7 +181,7 @@ func (s *service) stop(ctx context.Context) error {
 	if s.mainProc != nil {
 		select {
 		case <-s.mainProc.Done():
-			e := exitOf(s.mainProc.Wait())
+			e := exitOfProc(s.mainProc)
 			s.lastExit = &e
 		default:
 		}

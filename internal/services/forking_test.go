@@ -3,6 +3,7 @@ package services
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -65,4 +66,22 @@ func TestService_ForkingDaemonsRealExitStatusDecidesRestartAsInSystemd(t *testin
 		assert.Equal(t, tc.exit, *st.LastExit, what)
 		require.NoError(t, f.m.Stop(ctx, "d.service"))
 	}
+}
+
+func TestService_NotifyMAINPIDIsAdoptedAndItsExitStatusKnown(t *testing.T) {
+	exe, _ := os.Executable()
+	// The command boxinit starts forks the real daemon and lingers; the
+	// daemon says MAINPID= (itself) and READY=1, then exits 4.
+	f := setup(t, map[string]string{"n.service": "[Service]\nType=notify\nNotifyAccess=all\n" +
+		"ExecStart=/bin/sh -c '(" + exe + " " + progArg + " notify 0s MAINPID=self READY=1 \"sleep 300ms\" \"exit 4\" &) ; sleep 5'\n"})
+	require.NoError(t, f.m.Start(ctx, "n.service"))
+	st := f.status(t, "n.service")
+	require.Equal(t, Active, st.ActiveState)
+	daemon := st.MainPID
+	cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(daemon), "cmdline"))
+	require.NoError(t, err)
+	require.Contains(t, string(cmdline), progArg, "the main process is the MAINPID= daemon, not the shell")
+	st = f.eventually(t, "n.service", func(st Status) bool { return st.ActiveState == Failed }, "failed")
+	assert.Equal(t, &Exit{Code: 4, Known: true}, st.LastExit, "the MAINPID= process %d ended with 4", daemon)
+	assert.Equal(t, "exit-code", st.Result)
 }

@@ -34,7 +34,8 @@ func TestMain(m *testing.M) {
 
 // testProg plays a notify daemon: "notify DELAY MSG..." sleeps DELAY,
 // sends each MSG to $NOTIFY_SOCKET, then sleeps for ever (or exits with
-// "exit N" as a message).
+// "exit N" as a message). "sleep D" as a message waits D; MAINPID=self
+// names the program's own pid.
 func testProg(args []string) int {
 	if args[0] != "notify" {
 		return 2
@@ -45,6 +46,14 @@ func testProg(args []string) int {
 		if code, ok := strings.CutPrefix(msg, "exit "); ok {
 			n, _ := strconv.Atoi(code)
 			return n
+		}
+		if d, ok := strings.CutPrefix(msg, "sleep "); ok {
+			dd, _ := time.ParseDuration(d)
+			time.Sleep(dd)
+			continue
+		}
+		if msg == "MAINPID=self" {
+			msg = "MAINPID=" + strconv.Itoa(os.Getpid())
 		}
 		c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: os.Getenv("NOTIFY_SOCKET"), Net: "unixgram"})
 		if err != nil {

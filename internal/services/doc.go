@@ -61,15 +61,17 @@
 // systemctl/journalctl gets /usr/local/sbin links (cmd/boxinit,
 // services_link.go). --required-units fails the boot when a named unit is
 // not active after the start jobs. Left: the
-// /run/systemd/system marker (below); reaper.Adopt (below).
+// /run/systemd/system marker (below).
 //
 // Reaper. Forking daemons and MAINPID= processes are reparented to PID 1
-// and reaped as orphans, so their exit status is lost (Status.LastExit
-// says "unknown", and Restart=on-failure treats an unknown end as a
-// failure). reaper needs Adopt(pid) *Proc, and to keep the statuses of
-// unregistered pids for a short while (DESIGN.md already asks for it), so
-// that an adoption racing the exit still gets the status; then watchPID
-// (a pidfd poll that holds a thread per forking unit) goes.
+// (or the subreaper); the start takes a reaper.Mark before ExecStart= and
+// adopts the daemon with reaper.Adopt once its pid is known, so its exit
+// status comes from the one wait4 loop: Status.LastExit, ExecMainStatus
+// and Restart= see it as systemd does. A daemon that ended before it was
+// adopted is found among the reaper's last 256 reaped orphans; one that
+// its own parent reaps ends with the status unknown (Restart=on-failure
+// then restarts, as for a failure). The main process is signalled through
+// its Proc (a pidfd), never by a pid that may have been reused.
 //
 // systemctl. `boxinit systemctl VERB` and argv[0] "systemctl" send
 // {verb, units, flags} over the control socket (root only, 0600) and print

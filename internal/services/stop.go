@@ -238,16 +238,31 @@ func (s *service) killAll(x *execContext, deadline time.Time) bool {
 		return true
 	}
 	s.mu.Lock()
-	main := s.mainPID
+	main, mainProc := s.mainPID, s.mainProc
 	s.mu.Unlock()
 	targets := func(all bool) []int {
 		if all {
 			return s.processes()
 		}
+		if mainProc != nil && mainProc.Pid == main {
+			select {
+			case <-mainProc.Done():
+				return nil // reaped: its pid may be another process's now
+			default:
+				return []int{main}
+			}
+		}
 		if alive(main) {
 			return []int{main}
 		}
 		return nil
+	}
+	kill := func(pid int, sig unix.Signal) {
+		if mainProc != nil && pid == mainProc.Pid {
+			_ = mainProc.Signal(sig) // through its pidfd: never a process that reused the pid
+			return
+		}
+		_ = unix.Kill(pid, sig)
 	}
 	first := svc.KillMode == "control-group"
 	sig := svc.KillSignal
@@ -257,11 +272,11 @@ func (s *service) killAll(x *execContext, deadline time.Time) bool {
 	}
 	s.mu.Unlock()
 	for _, pid := range targets(first) {
-		_ = unix.Kill(pid, unix.Signal(sig))
+		kill(pid, unix.Signal(sig))
 		if svc.SendSIGHUP {
-			_ = unix.Kill(pid, unix.SIGHUP)
+			kill(pid, unix.SIGHUP)
 		}
-		_ = unix.Kill(pid, unix.SIGCONT)
+		kill(pid, unix.SIGCONT)
 	}
 	gone := func() bool { return len(targets(svc.KillMode != "process")) == 0 }
 	if s.waitGone(gone, deadline) {
@@ -274,7 +289,7 @@ func (s *service) killAll(x *execContext, deadline time.Time) bool {
 	final := targets(svc.KillMode != "process")
 	s.log.Warn("stop timed out: sending the final signal", "signal", svc.FinalSignal, "count", len(final))
 	for _, pid := range final {
-		_ = unix.Kill(pid, unix.Signal(svc.FinalSignal))
+		kill(pid, unix.Signal(svc.FinalSignal))
 	}
 	return s.waitGone(gone, s.m.now().Add(killWait))
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/boxinit/boxinit/internal/testutil"
 	"github.com/boxinit/boxinit/internal/testutil/testreaper"
@@ -28,7 +29,11 @@ import (
 // start-stop-daemon --retry QUIT/5 as in the unit. It needs
 // BOXINIT_TEST_NGINX=PATH of an nginx binary (Debian 12's nginx package,
 // dpkg-deb -x), start-stop-daemon, and root.
-func TestRealNginx_ForkingPIDFileRestartGivesANewMasterAndStopEndsAll(t *testing.T) {
+// realNginx is a manager for Debian's nginx.service with the drop-in
+// described above, plus extra lines in its [Service]; it returns the PID
+// file's path and a GET of the server's page.
+func realNginx(t *testing.T, extra string) (m *Manager, buf *testutil.SyncBuffer, pid string, get func() string) {
+	t.Helper()
 	bin := os.Getenv("BOXINIT_TEST_NGINX")
 	if bin == "" {
 		t.Skip("set BOXINIT_TEST_NGINX to an nginx binary (see the comment)")
@@ -43,14 +48,14 @@ func TestRealNginx_ForkingPIDFileRestartGivesANewMasterAndStopEndsAll(t *testing
 	require.NoError(t, err)
 	conf := filepath.Join(root, "etc/nginx/nginx.conf")
 	opts := "-p " + root + " -c " + conf
-	pid := filepath.Join(root, "run/nginx.pid")
+	pid = filepath.Join(root, "run/nginx.pid")
 	files := map[string]string{
 		"lib/systemd/system/nginx.service": string(unit),
 		"etc/systemd/system/nginx.service.d/local.conf": "[Service]\nExecStartPre=\nExecStart=\nExecReload=\nExecStop=\n" +
 			"ExecStartPre=" + bin + " " + opts + " -t -q -g 'daemon on; master_process on;'\n" +
 			"ExecStart=" + bin + " " + opts + " -g 'daemon on; master_process on;'\n" +
 			"ExecReload=" + bin + " " + opts + " -g 'daemon on; master_process on;' -s reload\n" +
-			"ExecStop=-/sbin/start-stop-daemon --quiet --stop --retry QUIT/5 --pidfile " + pid + "\n",
+			"ExecStop=-/sbin/start-stop-daemon --quiet --stop --retry QUIT/5 --pidfile " + pid + "\n" + extra,
 		"etc/nginx/nginx.conf": "worker_processes 2; pid " + pid + "; error_log stderr;\nevents {}\nhttp {\n access_log off;\n" +
 			" client_body_temp_path " + root + "/tmp/b; proxy_temp_path " + root + "/tmp/p; fastcgi_temp_path " + root + "/tmp/f;\n" +
 			" uwsgi_temp_path " + root + "/tmp/u; scgi_temp_path " + root + "/tmp/s;\n" +
@@ -67,8 +72,8 @@ func TestRealNginx_ForkingPIDFileRestartGivesANewMasterAndStopEndsAll(t *testing
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "logs"), 0o755))
 	l, err := units.NewLoader(root)
 	require.NoError(t, err)
-	buf := &testutil.SyncBuffer{}
-	m := New(Options{Root: root, Env: []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, Log: slog.New(slog.NewTextHandler(io.MultiWriter(buf), nil)),
+	buf = &testutil.SyncBuffer{}
+	m = New(Options{Root: root, Env: []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, Log: slog.New(slog.NewTextHandler(io.MultiWriter(buf), nil)),
 		Run: testreaper.Get(t), Facts: units.Facts{Root: root}}, l)
 	t.Cleanup(func() {
 		_ = m.StopAll(context.Background())
@@ -76,7 +81,7 @@ func TestRealNginx_ForkingPIDFileRestartGivesANewMasterAndStopEndsAll(t *testing
 			t.Log(buf.String())
 		}
 	})
-	get := func() string {
+	get = func() string {
 		c := http.Client{Timeout: time.Second}
 		r, err := c.Get("http://" + addr + "/")
 		if err != nil {
@@ -86,7 +91,11 @@ func TestRealNginx_ForkingPIDFileRestartGivesANewMasterAndStopEndsAll(t *testing
 		b, _ := io.ReadAll(r.Body)
 		return strings.TrimSpace(string(b))
 	}
+	return m, buf, pid, get
+}
 
+func TestRealNginx_ForkingPIDFileRestartGivesANewMasterAndStopEndsAll(t *testing.T) {
+	m, buf, pid, get := realNginx(t, "")
 	start := time.Now()
 	require.NoError(t, m.Start(ctx, "nginx.service"))
 	t.Logf("nginx started (PID file read) %v after the start", time.Since(start).Round(time.Millisecond))
@@ -117,6 +126,49 @@ func TestRealNginx_ForkingPIDFileRestartGivesANewMasterAndStopEndsAll(t *testing
 		assert.True(t, gone(p), "pid %d left", p)
 	}
 	assert.NotContains(t, buf.String(), "final signal", "ExecStop= (QUIT) ended it")
+}
+
+// A forking nginx master is not boxinit's child, but its exit status is
+// known: killed by SIGKILL it is an abnormal end that Restart=on-failure
+// and on-abnormal restart; stopped by SIGQUIT (a graceful quit, exit 0) it
+// is a clean end that on-failure does not restart, as under systemd.
+func TestRealNginx_TheMastersExitStatusDecidesRestart(t *testing.T) {
+	for _, tc := range []struct {
+		restart   string
+		signal    unix.Signal
+		restarted bool
+		exit      Exit
+	}{
+		{"on-failure", unix.SIGKILL, true, Exit{Signal: int(unix.SIGKILL), Known: true}},
+		{"on-abnormal", unix.SIGKILL, true, Exit{Signal: int(unix.SIGKILL), Known: true}},
+		{"on-failure", unix.SIGQUIT, false, Exit{Code: 0, Known: true}},
+	} {
+		what := "Restart=" + tc.restart + ", master gets " + unix.SignalName(tc.signal)
+		m, buf, _, get := realNginx(t, "Restart="+tc.restart+"\nRestartSec=100ms\nTimeoutStopSec=1s\n") // workers outlive a killed master until the final SIGKILL (KillMode=mixed)
+		require.NoError(t, m.Start(ctx, "nginx.service"), what)
+		master := must2(m.Status("nginx.service")).MainPID
+		require.NoError(t, unix.Kill(master, tc.signal))
+		var st Status
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			st = must2(m.Status("nginx.service"))
+			if tc.restarted && st.Restarts == 1 && st.ActiveState == Active || !tc.restarted && st.ActiveState == Inactive {
+				break
+			}
+		}
+		if tc.restarted {
+			require.Equal(t, Active, st.ActiveState, "%s\n%s", what, buf.String())
+			assert.NotEqual(t, master, st.MainPID, what)
+			assert.Regexp(t, `^hello from \d+$`, get(), what)
+		} else {
+			time.Sleep(300 * time.Millisecond)
+			st = must2(m.Status("nginx.service"))
+			require.Equal(t, Inactive, st.ActiveState, "%s\n%s", what, buf.String())
+			assert.Equal(t, 0, st.Restarts, what)
+		}
+		require.NotNil(t, st.LastExit, what)
+		assert.Equal(t, tc.exit, *st.LastExit, what)
+		require.NoError(t, m.Stop(ctx, "nginx.service"))
+	}
 }
 
 func must(b []byte, err error) []byte {

@@ -95,6 +95,7 @@ func (r *Reaper) Adopt(pid int, since Mark) (*Proc, error) {
 	}
 	fd, openErr := pidfdOpen(pid, 0) // before the lookup: it pins the process that lives now
 	r.mu.Lock()
+	r.dropStale(pid)
 	if p := r.procs[pid]; p != nil {
 		r.mu.Unlock()
 		closeFD(fd, openErr)
@@ -124,6 +125,18 @@ func (r *Reaper) Adopt(pid int, since Mark) (*Proc, error) {
 	r.mu.Unlock()
 	go r.watchAdopted(p)
 	return p, nil
+}
+
+// dropStale ends, with its status unknown, an adopted process of pid that
+// another parent reaped before its watcher noticed: pid is free, and a
+// new process may have it. Called with mu held.
+func (r *Reaper) dropStale(pid int) {
+	p := r.procs[pid]
+	if p == nil || p.pidfd == nil || zombieOf(p.pidfd) != reapedElsewhere {
+		return
+	}
+	delete(r.procs, pid)
+	p.finish(0, false)
 }
 
 func closeFD(fd int, openErr error) {

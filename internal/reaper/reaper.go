@@ -153,6 +153,7 @@ func (r *Reaper) Start(c *Cmd) (*Proc, error) {
 		return nil, &StartError{Name: c.Args[0], Err: err}
 	}
 	p := &Proc{Pid: process.Pid, process: process, done: make(chan struct{})}
+	r.dropStale(p.Pid)
 	r.procs[p.Pid] = p
 	if r.noKids {
 		r.noKids = false

@@ -570,6 +570,20 @@ func listUnitFiles(patterns []string, root, typ string, stdout, stderr io.Writer
 	return sysctlOK
 }
 
+// execMain is systemd's ExecMainCode and ExecMainStatus of how the main
+// process last ended: CLD_EXITED (1) and the exit status, or CLD_KILLED
+// (2) and the signal; 0 and 0 when it has not ended or its status is not
+// known.
+func execMain(e *services.Exit) (code, status int) {
+	switch {
+	case e == nil || !e.Known:
+		return 0, 0
+	case e.Signal != 0:
+		return 2, e.Signal
+	}
+	return 1, e.Code
+}
+
 // showUnit prints the properties systemctl show gives for the common
 // questions of scripts.
 func showUnit(w io.Writer, m *services.Manager, name, root string, props []string, valueOnly bool) {
@@ -581,10 +595,7 @@ func showUnit(w io.Writer, m *services.Manager, name, root string, props []strin
 			load = "masked"
 		}
 	}
-	exitStatus := 0
-	if st.LastExit != nil {
-		exitStatus = st.LastExit.Code
-	}
+	exitCode, exitStatus := execMain(st.LastExit)
 	state := st.ActiveState
 	if state == "" {
 		state = services.Inactive
@@ -600,7 +611,7 @@ func showUnit(w io.Writer, m *services.Manager, name, root string, props []strin
 	all := [][2]string{
 		{"Id", name}, {"Names", strings.Join(st.Names, " ")}, {"Description", st.Description},
 		{"LoadState", load}, {"ActiveState", state}, {"SubState", sub}, {"Result", st.Result},
-		{"MainPID", fmt.Sprint(st.MainPID)}, {"ExecMainStatus", fmt.Sprint(exitStatus)},
+		{"MainPID", fmt.Sprint(st.MainPID)}, {"ExecMainCode", fmt.Sprint(exitCode)}, {"ExecMainStatus", fmt.Sprint(exitStatus)},
 		{"NRestarts", fmt.Sprint(st.Restarts)}, {"UnitFileState", fileState},
 	}
 	for _, kv := range all {

@@ -29,7 +29,7 @@ var (
 	testReaper     *Reaper
 )
 
-func newTestReaper(t *testing.T) *Reaper {
+func newTestReaper(t testing.TB) *Reaper {
 	t.Helper()
 	testReaperOnce.Do(func() {
 		r, err := New(slog.New(slog.NewTextHandler(io.Discard, nil)), Catch())

@@ -16,7 +16,7 @@ import (
 // with three races handled:
 //
 //   - It ended before it was adopted (a daemon that writes its PID file and
-//     dies at once): the loop keeps the statuses of the last orphans it
+//     dies at once): the loop keeps the statuses of the last processes it
 //     reaped, and Adopt finds the pid there when it was reaped after the
 //     caller's [Mark].
 //   - Its pid was reused after that: a reaped pid found there wins over a
@@ -26,17 +26,20 @@ import (
 //     or boxinit is neither PID 1 nor its subreaper): the pidfd says when it
 //     ended, and the Proc is done with [Proc.Known] false.
 
-// recentMax is how many reaped orphans are remembered: a daemon that dies
-// between its PID file and Adopt is found unless this many other orphans
-// were reaped in between (then its end is reported with status unknown).
+// recentMax is how many reaped processes are remembered: a daemon that
+// dies between its PID file and Adopt is found unless this many other
+// processes were reaped in between (then its end is reported with status
+// unknown).
 const recentMax = 256
 
-// Mark is a point in the sequence of reaped orphans; see [Reaper.Mark].
+// Mark is a point in the sequence of reaped processes; see [Reaper.Mark].
 type Mark uint64
 
-// recentOrphans is a ring of the last recentMax orphans reaped.
+// recentOrphans is a ring of the last recentMax processes reaped (most
+// of them orphans; a child started through Start too, for an Adopt of
+// its pid that comes after its Proc was delivered).
 type recentOrphans struct {
-	seq  uint64 // orphans reaped so far; entry seq-1 is the newest
+	seq  uint64 // processes reaped so far; entry seq-1 is the newest
 	ring [recentMax]recentOrphan
 }
 
@@ -51,7 +54,7 @@ func (o *recentOrphans) add(pid int, ws unix.WaitStatus) {
 }
 
 // find returns the status of pid if it was reaped after since (the newest
-// such reap); complete says whether every orphan reaped after since is
+// such reap); complete says whether every process reaped after since is
 // still remembered.
 func (o *recentOrphans) find(pid int, since Mark) (ws unix.WaitStatus, found, complete bool) {
 	first := uint64(since)
@@ -67,7 +70,7 @@ func (o *recentOrphans) find(pid int, since Mark) (ws unix.WaitStatus, found, co
 	return 0, false, complete
 }
 
-// Mark returns the current point in the sequence of reaped orphans. Take
+// Mark returns the current point in the sequence of reaped processes. Take
 // it before starting the command whose descendant will be adopted (a
 // forking service's ExecStart=): [Reaper.Adopt] then finds that
 // descendant even if it was reaped before Adopt was called, and never an
@@ -109,7 +112,7 @@ func (r *Reaper) Adopt(pid int, since Mark) (*Proc, error) {
 		case found:
 			return doneProc(pid, ws, true), nil
 		case errors.Is(openErr, unix.ESRCH) && !complete:
-			return doneProc(pid, 0, false), nil // too many orphans since: it ended, status forgotten
+			return doneProc(pid, 0, false), nil // too many reaps since: it ended, status forgotten
 		case errors.Is(openErr, unix.ESRCH):
 			return nil, fmt.Errorf("adopt pid %d: %w", pid, ErrNoProcess)
 		}

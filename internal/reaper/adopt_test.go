@@ -15,11 +15,13 @@ import (
 
 // daemonize starts script through r as a daemon does it: a child starts
 // it in the background and exits at once, so it is reparented to the
-// reaper (the test process is a subreaper). It returns the daemon's pid.
+// reaper (the test process is a subreaper). The script runs once its
+// parent is gone (else the parent shell may reap it itself). It returns
+// the daemon's pid.
 func daemonize(t *testing.T, r *Reaper, script string) int {
 	t.Helper()
 	pidFile := filepath.Join(t.TempDir(), "pid")
-	p, err := r.Start(sh(`sh -c '` + script + `' & echo $! > ` + pidFile))
+	p, err := r.Start(sh(`sh -c 'while kill -0 $0 2>/dev/null; do sleep 0.01; done; ` + script + `' $$ & echo $! > ` + pidFile))
 	require.NoError(t, err)
 	require.Equal(t, 0, p.ExitCode())
 	b, err := os.ReadFile(pidFile)
@@ -145,13 +147,14 @@ func TestAdopt_ADaemonThatItsOwnParentReapsEndsWithTheStatusUnknown(t *testing.T
 
 func TestAdopt_AChildStartedThroughTheReaperKeepsItsProc(t *testing.T) {
 	r := newTestReaper(t)
+	mark := r.Mark()
 	p, err := r.Start(sh("exit 4"))
 	require.NoError(t, err)
-	a, err := r.Adopt(p.Pid, r.Mark())
-	if err == nil { // it may have been reaped and delivered already
-		assert.Same(t, p, a)
-	}
+	a, err := r.Adopt(p.Pid, mark)
+	require.NoError(t, err)
 	assert.Equal(t, 4, p.ExitCode())
+	assert.True(t, a.Known(), "the same Proc, or (reaped first) its status from the ring")
+	assert.Equal(t, 4, a.ExitCode())
 }
 
 func TestRecentOrphans_ForgetsTheOldestAndSaysWhenTheWindowIsIncomplete(t *testing.T) {

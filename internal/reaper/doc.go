@@ -11,7 +11,7 @@
 //   - [Reaper.Adopt] takes over a process boxinit did not start but inherits
 //     (a forking daemon's main process, a notify service's MAINPID=): its
 //     status comes from the same loop, which remembers the last reaped
-//     orphans so that one that ended before it was adopted is still found
+//     processes so that one that ended before it was adopted is still found
 //     (adopt.go says how the races are handled).
 //   - [Reaper.Supervise] runs the main command (or idles), forwards signals
 //     and, on SIGTERM/SIGINT/SIGQUIT or when the main command exits, stops

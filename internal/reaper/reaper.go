@@ -100,7 +100,7 @@ func (r *Reaper) reap() {
 		}
 		p := r.procs[pid]
 		delete(r.procs, pid)
-		if pid > 0 && p == nil {
+		if pid > 0 {
 			r.recent.add(pid, ws) // an Adopt racing this reap still gets the status
 		}
 		r.mu.Unlock()

@@ -68,7 +68,7 @@
 // adopts the daemon with reaper.Adopt once its pid is known, so its exit
 // status comes from the one wait4 loop: Status.LastExit, ExecMainStatus
 // and Restart= see it as systemd does. A daemon that ended before it was
-// adopted is found among the reaper's last 256 reaped orphans; one that
+// adopted is found among the reaper's last 256 reaped processes; one that
 // its own parent reaps ends with the status unknown (Restart=on-failure
 // then restarts, as for a failure). The main process is signalled through
 // its Proc (a pidfd), never by a pid that may have been reused.

@@ -254,6 +254,9 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	if mode == "init" && runsServices(cfg, bootCfg.Root, r.IsInit()) {
 		svcs = newServiceHost(cfg, bootCfg, r)
 	}
+	if svcs != nil {
+		clearSystemdMarker(bootCfg.Root, cfg.log) // made again when the services start
+	}
 	view := newStatusView(r, svcs)
 	if cfg.socket != "" && mode == "init" {
 		// Before boot starts a child: Listen sets the umask for its bind.

@@ -124,15 +124,17 @@ func mainProgram(command, env []string) string {
 }
 
 // runsServices decides whether PID 1 runs the image's units: never with
-// --services=false, never where systemd runs (its /run/systemd/system
-// exists under the root: those units are systemd's), and as a subreaper
+// --services=false, never where systemd may run (its /run/systemd/system
+// exists under the root: those units are systemd's; as PID 1 of a
+// container, or of a --root tree, that directory is boxinit's own marker
+// from an earlier run, see marker.go), and as a subreaper
 // (boxinit is not the container's init: it may run on a host's root) only
 // when --services or BOXINIT_SERVICES says true.
 func runsServices(cfg *config, root string, isInit bool) bool {
 	if !cfg.services {
 		return false
 	}
-	if fi, err := os.Stat(filepath.Join(root, "run/systemd/system")); err == nil && fi.IsDir() {
+	if hasSystemdMarker(root) && !(isInit && (root != "/" || inContainer())) {
 		cfg.log.Warn("services: systemd runs here (/run/systemd/system exists): boxinit runs no unit")
 		return false
 	}
@@ -190,6 +192,7 @@ func (h *serviceHost) startServices(ctx context.Context, cfg *config, mainPath s
 	h.mu.Lock()
 	h.booting = false
 	h.mu.Unlock()
+	makeSystemdMarker(h.root, cfg.log)
 	if self, err := os.Executable(); err == nil {
 		linkTools(h.root, self, cfg.log)
 	}

@@ -207,13 +207,15 @@ func TestInit_StartsTheEnabledUnitsDrivesThemWithSystemctlAndStopsThemTheirWay(t
 	marks := t.TempDir()
 	root := serviceTree(t, marks)
 	sock := filepath.Join(t.TempDir(), "boxinit.sock")
-	require.NoError(t, os.WriteFile(filepath.Join(root, "ready"), nil, 0o644)) // stale, from the last run
+	require.NoError(t, os.WriteFile(filepath.Join(root, "ready"), nil, 0o644))        // stale, from the last run
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "run/systemd/system"), 0o755)) // boxinit's marker, from the last run
 	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true")
 	time.Sleep(100 * time.Millisecond) // PID 1 removes the stale ready file first thing
 	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
 	assert.FileExists(t, marks+"/pre", "the ready file comes once the units have started")
 	assert.NoFileExists(t, filepath.Join(root, "ready.boot"))
 	eventually(t, 5*time.Second, "demo.service started", func() bool { return len(lines(t, marks+"/pids")) == 1 })
+	assert.DirExists(t, filepath.Join(root, "run/systemd/system"), "Debian's scripts see a service manager: apt-get install starts units")
 
 	env := strings.Join(lines(t, marks+"/env"), "\n")
 	assert.NotContains(t, env, "SECRET_TOKEN", "rc.env stays out of the services")
@@ -337,6 +339,14 @@ func TestRunsServices_OnASlashWithNoSignOfAContainerOnlyWhenAskedFor(t *testing.
 	cfg.servicesSet = true
 	assert.True(t, runsServices(cfg, "/", true), "--services=true wins")
 	assert.False(t, runsServices(&config{services: false, servicesSet: true, log: log}, "/", true))
+
+	// /run/systemd/system: systemd's where boxinit may share a host's
+	// root, boxinit's own marker of an earlier run where it is a container's
+	// (or a --root tree's) PID 1
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "run/systemd/system"), 0o755))
+	assert.False(t, runsServices(cfg, root, false), "a subreaper where systemd runs runs no unit")
+	assert.True(t, runsServices(cfg, root, true), "PID 1 of a --root tree: the marker is an earlier run's")
 }
 
 func TestInit_AFailedUnitShowsItsExitAndLastLinesInStatusAndBootStillSucceeds(t *testing.T) {

@@ -30,15 +30,14 @@ import (
 //
 // Exactly once. Debian ships some periodic jobs twice: a timer, and a
 // cron.d line that does nothing where /run/systemd/system exists
-// (e2scrub_all, sysstat, php's sessionclean, certbot, anacron). boxinit
-// does not create that marker (Debian's maintainer scripts would then start
-// units on every apt-get install, and services would be refused as
-// "systemd runs here"), so such a cron.d line runs. The rule: while
+// (e2scrub_all, sysstat, php's sessionclean, certbot, anacron). PID 1
+// makes that marker when it runs the units (marker.go), so such a cron.d
+// line skips itself and the timer does the work, as on a Debian VM. When
+// the marker could not be made, the rule is the other way round: while
 // boxinit's cron reads /etc/cron.d, a timer whose package (dpkg's file
 // list) also ships a cron.d file that skips itself where systemd runs —
 // the file, or a program of that package it names, tests
 // /run/systemd/system — is not armed: the cron.d line does the work, once.
-// With --cron="" (or without /etc/cron.d in it) the timer runs instead.
 
 // systemdMarker is the directory Debian's scripts test for "systemd runs".
 const systemdMarker = "/run/systemd/system"
@@ -345,7 +344,7 @@ func (h *timerHost) startTimer(name string) error {
 		e.skipped = "one of systemd's own units"
 		return nil
 	}
-	if h.cronD {
+	if h.cronD && !hasSystemdMarker(h.root) {
 		if twin := cronTwin(h.root, u.Fragment); twin != "" {
 			e.skipped = "cron runs " + twin
 			h.log.Info("timer not armed: its cron.d twin does the work (it skips itself only where systemd runs)", "timer", u.Name, "cron", twin)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/boxinit/boxinit/internal/timers"
 	"github.com/boxinit/boxinit/internal/units"
 )
@@ -229,7 +231,7 @@ func TestCheck_ABadTimerExitsWithConfigErrorNamingFileAndLine(t *testing.T) {
 	}
 }
 
-func TestTimerHost_LeavesCronDTwinsAndSystemdsOwnTimersUnarmed(t *testing.T) {
+func TestTimerHost_ArmsCronDTwinsOnlyWhereTheirCronLineSkipsItselfAndNeverSystemdsOwn(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := &timerHost{root: "../../testdata/timers/debian/root", cronD: true, log: quiet,
 		entries: map[string]*timerEntry{}, wake: make(chan struct{}, 1), env: &timers.Env{}}
@@ -245,6 +247,22 @@ func TestTimerHost_LeavesCronDTwinsAndSystemdsOwnTimersUnarmed(t *testing.T) {
 	for _, r := range rows {
 		if r.State != "dead" || !strings.HasPrefix(r.Skipped, "cron runs /etc/cron.d/") || !r.Next.IsZero() {
 			t.Errorf("%s is armed: %+v", r.Name, r)
+		}
+	}
+
+	// with the marker (PID 1 made it: the cron.d lines skip themselves) the
+	// timers do the work
+	withMarker := t.TempDir()
+	require.NoError(t, os.CopyFS(withMarker, os.DirFS("../../testdata/timers/debian/root")))
+	require.NoError(t, os.MkdirAll(filepath.Join(withMarker, "run/systemd/system"), 0o755))
+	h = &timerHost{root: withMarker, cronD: true, log: quiet,
+		entries: map[string]*timerEntry{}, wake: make(chan struct{}, 1), env: &timers.Env{}}
+	for _, n := range []string{"sysstat-collect.timer", "phpsessionclean.timer"} {
+		require.NoError(t, h.startTimer(n))
+	}
+	for _, r := range h.rows() {
+		if r.Skipped != "" || r.Next.IsZero() {
+			t.Errorf("%s is not armed where its cron.d twin skips itself: %+v", r.Name, r)
 		}
 	}
 

@@ -35,6 +35,27 @@ func hasEnabledUnits(root string) bool {
 			}
 		}
 	}
+	return hasSysVOnly(root)
+}
+
+// hasSysVOnly reports whether an rc2–5 S link names an init script that has
+// no native unit: the generator (units.GenerateSysV) makes it a unit
+// wanted at boot.
+func hasSysVOnly(root string) bool {
+	links, _ := filepath.Glob(filepath.Join(root, "etc/rc[2345].d/S[0-9][0-9]*"))
+	for _, l := range links {
+		name := strings.TrimSuffix(filepath.Base(l)[3:], ".sh") + ".service"
+		native := false
+		for _, d := range unitDirs {
+			if _, err := os.Lstat(filepath.Join(root, d, name)); err == nil {
+				native = true
+				break
+			}
+		}
+		if !native {
+			return true
+		}
+	}
 	return false
 }
 

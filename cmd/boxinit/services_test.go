@@ -406,3 +406,44 @@ func TestInit_ARequiredUnitThatFailsFailsTheBootAndItIsNeverReady(t *testing.T) 
 	code, _ = p.wait(15 * time.Second)
 	assert.Equal(t, 0, code, "broken.service may fail when only fine.service is required")
 }
+
+// invoke-rc.d, deb-systemd-invoke and deb-systemd-helper (init-system-helpers
+// 1.65.2, Debian 12) ask systemctl these questions, with these flags, when
+// /run/systemd/system exists; a wrong answer fails a package's postinst or
+// leaves the unit stopped.
+func TestSystemctl_AnswersTheQuestionsOfDebiansMaintainerScripts(t *testing.T) {
+	marks := t.TempDir()
+	root := serviceTree(t, marks)
+	sock := filepath.Join(t.TempDir(), "boxinit.sock")
+	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true")
+	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
+	sc := func(args ...string) (string, int) {
+		out, errOut, code := systemctlCmd(t, append([]string{"--socket=" + sock}, args...)...)
+		return out + errOut, code
+	}
+	check := func(wantOut string, wantCode int, args ...string) {
+		t.Helper()
+		out, code := sc(args...)
+		assert.Equal(t, wantOut, out, "systemctl %s", strings.Join(args, " "))
+		assert.Equal(t, wantCode, code, "systemctl %s: %s", strings.Join(args, " "), out)
+	}
+	check("", 0, "is-active", "--quiet", "sysinit.target")         // invoke-rc.d: the runlevel is 5
+	check("", 0, "--quiet", "is-system-running")                    // invoke-rc.d reload: block
+	check("", 0, "--quiet", "is-active", "--", "demo.service")      // deb-systemd-invoke
+	check("enabled\n", 0, "--root="+root, "--system", "is-enabled", "--", "demo.service")
+	check("LoadState=loaded\n", 0, "-p", "LoadState", "show", "demo.service")
+	check("CanReload=no\n", 0, "-p", "CanReload", "show", "demo.service") // invoke-rc.d force-reload: restart
+	check("\n", 0, "show", "--value", "--property", "SourcePath", "demo.service")
+	check("LoadState=not-found\n", 0, "-p", "LoadState", "show", "nope.service")
+	check("", 0, "--no-legend", "--quiet", "list-units", "user@*") // no user instances
+	check("", 0, "--quiet", "--system", "restart", "demo.service")
+	eventually(t, 5*time.Second, "restarted", func() bool { return len(lines(t, marks+"/pids")) == 2 })
+	out, code := sc("--system", "daemon-reload")
+	assert.Equal(t, 0, code, out)
+	out, code = sc("status", "--full", "--no-pager", "demo.service")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "Active: active (running)")
+	p.signal(syscall.SIGTERM)
+	code, _ = p.wait(15 * time.Second)
+	assert.Equal(t, 0, code)
+}

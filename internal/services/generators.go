@@ -43,7 +43,8 @@ const generatorTimeout = 10 * time.Second
 // skipped) in parallel, as root, with the three output directories as
 // arguments and SYSTEMD_SCOPE=system, SYSTEMD_VIRTUALIZATION=container:ID,
 // SYSTEMD_ARCHITECTURE in the environment. Their output is logged with
-// generator=. A generator that fails or runs over its time is reported in
+// generator=. Then the init scripts of /etc/init.d with no native unit
+// become units, as systemd-sysv-generator makes them (units.GenerateSysV). A generator that fails or runs over its time is reported in
 // the error; the others' output is kept, as under systemd.
 func (m *Manager) RunGenerators(ctx context.Context) error {
 	root := m.o.Root
@@ -80,6 +81,13 @@ func (m *Manager) RunGenerators(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	// systemd-sysv-generator's part, last (it reads the other generators'
+	// units to know which scripts have a native one)
+	if made, err := units.GenerateSysV(root, filepath.Join(root, GeneratorOutput[2])); err != nil {
+		errs = append(errs, err)
+	} else if len(made) > 0 {
+		m.o.Log.Info("units generated from SysV init scripts", "units", strings.Join(made, " "))
+	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }

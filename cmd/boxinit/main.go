@@ -116,6 +116,10 @@ func main() {
 		sigearly.Release()
 		os.Exit(runSystemctl(os.Args[1:], os.Stdout, os.Stderr))
 	}
+	if calledAsInit(os.Args[0]) {
+		sigearly.Release()
+		os.Exit(runInitLink(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	if calledAsJournalctl(os.Args[0]) {
 		sigearly.Release()
 		os.Exit(runJournalctl(os.Args[1:], os.Stdout, os.Stderr))

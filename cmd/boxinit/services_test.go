@@ -427,9 +427,9 @@ func TestSystemctl_AnswersTheQuestionsOfDebiansMaintainerScripts(t *testing.T) {
 		assert.Equal(t, wantOut, out, "systemctl %s", strings.Join(args, " "))
 		assert.Equal(t, wantCode, code, "systemctl %s: %s", strings.Join(args, " "), out)
 	}
-	check("", 0, "is-active", "--quiet", "sysinit.target")         // invoke-rc.d: the runlevel is 5
-	check("", 0, "--quiet", "is-system-running")                    // invoke-rc.d reload: block
-	check("", 0, "--quiet", "is-active", "--", "demo.service")      // deb-systemd-invoke
+	check("", 0, "is-active", "--quiet", "sysinit.target")     // invoke-rc.d: the runlevel is 5
+	check("", 0, "--quiet", "is-system-running")               // invoke-rc.d reload: block
+	check("", 0, "--quiet", "is-active", "--", "demo.service") // deb-systemd-invoke
 	check("enabled\n", 0, "--root="+root, "--system", "is-enabled", "--", "demo.service")
 	check("LoadState=loaded\n", 0, "-p", "LoadState", "show", "demo.service")
 	check("CanReload=no\n", 0, "-p", "CanReload", "show", "demo.service") // invoke-rc.d force-reload: restart

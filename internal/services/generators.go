@@ -86,7 +86,7 @@ func (m *Manager) RunGenerators(ctx context.Context) error {
 	if made, err := units.GenerateSysV(root, filepath.Join(root, GeneratorOutput[2])); err != nil {
 		errs = append(errs, err)
 	} else if len(made) > 0 {
-		m.o.Log.Info("units generated from SysV init scripts", "units", strings.Join(made, " "))
+		m.o.Log.Debug("units generated from SysV init scripts", "units", strings.Join(made, " "))
 	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)

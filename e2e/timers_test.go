@@ -60,7 +60,8 @@ func TestImage_RunsTimersAsAVMWouldEachJobOnce(t *testing.T) {
 	require.NoError(t, err, out)
 	t.Logf("systemctl list-timers --all:\n%s", out)
 	for _, want := range []string{"tick.timer", "nightly.timer", "apt-daily.timer", "apt-daily-upgrade.timer",
-		"dpkg-db-backup.timer", "fstrim.timer", "e2scrub_all.timer"} {
+		"dpkg-db-backup.timer", "fstrim.timer", "e2scrub_all.timer",
+		"sysstat-collect.timer", "sysstat-summary.timer"} { // wanted by the enabled sysstat.service
 		assert.Contains(t, out, want)
 	}
 	out, err = podman(t, "exec", name, "systemctl", "list-timers")

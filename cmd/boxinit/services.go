@@ -236,6 +236,12 @@ func (h *serviceHost) startServices(ctx context.Context, cfg *config, mainPath s
 	}
 	var active, failed int
 	for _, u := range res.Units {
+		if strings.HasSuffix(u.Name, ".timer") {
+			h.mu.Lock()
+			h.planTimers = append(h.planTimers, u.Name)
+			h.mu.Unlock()
+			continue
+		}
 		if strings.HasSuffix(u.Name, ".target") {
 			continue
 		}

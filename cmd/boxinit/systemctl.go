@@ -334,6 +334,10 @@ type serviceHost struct {
 	booting bool // until boot has started the units
 
 	timers *timerHost // nil until the timers run (timers.go)
+	// planTimers are the timer units of the boot plan: those timers.target
+	// wants, and those another started unit wants (Debian's sysstat.service
+	// wants sysstat-collect.timer through sysstat.service.wants/).
+	planTimers []string
 }
 
 func (h *serviceHost) manager() (*services.Manager, error) {

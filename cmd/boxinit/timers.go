@@ -67,6 +67,20 @@ func wantedTimers(root string) []string {
 	return out
 }
 
+// bootTimers are the timers to arm at boot: those of the boot plan (what a
+// started unit wants, as systemd pulls them in) and those enabled for
+// timers.target and the boot targets.
+func (h *timerHost) bootTimers() []string {
+	names := wantedTimers(h.root)
+	if h.svcs != nil {
+		h.svcs.mu.Lock()
+		names = append(names, h.svcs.planTimers...)
+		h.svcs.mu.Unlock()
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
 // loadTimer reads a timer unit's [Timer] section. Problems carry
 // file:line.
 func loadTimer(l *units.Loader, name, root string) (timers.Section, *units.Unit, []timers.Problem, error) {
@@ -383,7 +397,7 @@ func (h *timerHost) poke() {
 
 // boot starts the wanted timers and runs the loop until ctx ends.
 func (h *timerHost) run(ctx context.Context) {
-	for _, n := range wantedTimers(h.root) {
+	for _, n := range h.bootTimers() {
 		if err := h.startTimer(n); err != nil {
 			h.log.Error("timer not started", "timer", n, "err", err)
 		}

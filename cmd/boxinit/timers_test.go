@@ -276,3 +276,29 @@ func TestTimerHost_ArmsCronDTwinsOnlyWhereTheirCronLineSkipsItselfAndNeverSystem
 		t.Errorf("systemd-tmpfiles-clean.timer: %+v", r)
 	}
 }
+
+// Debian's sysstat.service wants its two timers through
+// sysstat.service.wants/ (their WantedBy=sysstat.service): systemd pulls
+// them in when it starts sysstat.service at boot, and so must boxinit, or
+// with /run/systemd/system there the cron.d line skips itself and nothing
+// collects.
+func TestInit_ArmsATimerThatAnEnabledServiceWants(t *testing.T) {
+	root := bootTree(t, "")
+	dir := filepath.Join(root, "etc/systemd/system")
+	writeFile(t, filepath.Join(dir, "stat.service"), "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\nAlso=stat-collect.timer\n")
+	writeFile(t, filepath.Join(dir, "stat-collect.timer"), "[Timer]\nOnCalendar=*:00/10\n\n[Install]\nWantedBy=stat.service\n")
+	writeFile(t, filepath.Join(dir, "stat-collect.service"), "[Service]\nType=oneshot\nExecStart=/bin/true\n")
+	for link, target := range map[string]string{"multi-user.target.wants/stat.service": "stat.service", "stat.service.wants/stat-collect.timer": "stat-collect.timer"} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, link)), 0o755))
+		require.NoError(t, os.Symlink("/etc/systemd/system/"+target, filepath.Join(dir, link)))
+	}
+	sock := filepath.Join(t.TempDir(), "boxinit.sock")
+	startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true", "--cron=")
+	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
+	var out string
+	eventually(t, 5*time.Second, "stat-collect.timer armed", func() bool {
+		out, _, _ = systemctlCmd(t, "--socket="+sock, "list-timers")
+		return strings.Contains(out, "stat-collect.timer")
+	})
+	require.Regexp(t, `\d\d:\d0:00 \S+ +\S+ left +- +- +stat-collect\.timer +stat-collect\.service`, out)
+}

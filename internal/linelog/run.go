@@ -50,7 +50,9 @@ type Runner struct {
 // TimeoutError is a command stopped at its timeout.
 type TimeoutError struct{ Timeout time.Duration }
 
-func (e *TimeoutError) Error() string { return fmt.Sprintf("still running after %s: stopped", e.Timeout) }
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("still running after %s: stopped", e.Timeout)
+}
 
 // Run starts cmd (built with a new session: Setsid, so that its process
 // group is its pid) with its output going to the log, and waits for it.

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/boxinit/boxinit/internal/units"
+	"github.com/boxinit/boxinit/internal/users"
 )
 
 // The command lines of the Debian units, as boxinit would start them:
@@ -17,15 +18,15 @@ func TestCommand_BuildsTheDebianUnitsCommandLines(t *testing.T) {
 	l, err := units.NewLoader("../../testdata/units/debian/root")
 	require.NoError(t, err)
 	root := "../../testdata/units/debian/root"
-	build := func(unit string, pick func(*units.Service) units.ExecCommand, id identity, mainPID int) []string {
+	build := func(unit string, pick func(*units.Service) units.ExecCommand, id users.Identity, mainPID int) []string {
 		t.Helper()
 		u, err := l.Load(unit)
 		require.NoError(t, err)
 		env, err := serviceEnv(root, []string{"LANG=C.UTF-8"}, u.Service, id, nil)
 		require.NoError(t, err)
-		x := &execContext{root: root, svc: u.Service, env: env, vars: newEnv(env).vars(), self: "/sbin/boxinit", umask: int(u.Service.UMask)}
-		if id.uid != 0 {
-			x.cred = &credential{uid: id.uid, gid: id.gid, groups: id.groups}
+		x := &execContext{root: root, svc: u.Service, env: env, vars: newEnv(env).vars(), self: "/sbin/boxinit", umask: int(u.Service.UMask), dir: "/"}
+		if id.UID != 0 {
+			x.user = &id
 		}
 		cmd, err := x.command(pick(u.Service), mainPID)
 		require.NoError(t, err)
@@ -34,7 +35,7 @@ func TestCommand_BuildsTheDebianUnitsCommandLines(t *testing.T) {
 		}
 		return cmd.Args
 	}
-	rootID := identity{name: "root", home: "/root", shell: "/bin/sh"}
+	rootID := users.Identity{Name: "root", Home: "/root", Shell: "/bin/sh"}
 	first := func(f func(*units.Service) []units.ExecCommand) func(*units.Service) units.ExecCommand {
 		return func(s *units.Service) units.ExecCommand { return f(s)[0] }
 	}
@@ -47,12 +48,12 @@ func TestCommand_BuildsTheDebianUnitsCommandLines(t *testing.T) {
 		build("nginx.service", first(func(s *units.Service) []units.ExecCommand { return s.ExecStop }), rootID, 0))
 	assert.Equal(t, []string{"/usr/bin/pg_ctlcluster", "--skip-systemctl-redirect", "15-main", "start"}, build("postgresql@15-main.service", start, rootID, 0))
 
-	redisID := identity{name: "redis", home: "/var/lib/redis", shell: "/usr/sbin/nologin", uid: 101, gid: 102, groups: []int{102}}
+	redisID := users.Identity{Name: "redis", Home: "/var/lib/redis", Shell: "/usr/sbin/nologin", UID: 101, GID: 102, Groups: []int{102}}
 	assert.Equal(t, []string{"/sbin/boxinit", helperArg, "umask=7", "rlimit=7:65535:65535", "cred=101:102:102", "--",
 		"/usr/bin/redis-server", "/usr/bin/redis-server", "/etc/redis/redis.conf", "--supervised", "systemd", "--daemonize", "no"},
 		build("redis.service", start, redisID, 0), "UMask=007 and LimitNOFILE= need the helper, which drops to User= after the limits")
 
-	mysqlID := identity{name: "mysql", uid: 103, gid: 104, groups: []int{104}}
+	mysqlID := users.Identity{Name: "mysql", UID: 103, GID: 104, Groups: []int{104}}
 	got := build("mariadb.service", first(func(s *units.Service) []units.ExecCommand { return s.ExecStartPost }), mysqlID, 0)
 	assert.Equal(t, []string{"/sbin/boxinit", helperArg, "umask=7", "rlimit=7:32768:32768", "rlimit=8:524288:524288", "--", "/etc/mysql/debian-start", "/etc/mysql/debian-start"}, got,
 		"'!' runs as root")

@@ -1,6 +1,8 @@
 package services
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -79,4 +81,27 @@ func mustLoad(t *testing.T, name string) *units.Unit {
 	u, err := l.Load(name)
 	require.NoError(t, err)
 	return u
+}
+
+// WorkingDirectory= is a path inside the root directory, "~" the user's
+// home there; a missing one without '-' fails the start naming the
+// setting, as systemd's exec fails with 200/CHDIR.
+func TestService_WorkingDirectoryIsInsideTheRoot(t *testing.T) {
+	f := setup(t, map[string]string{
+		"w.service":    "[Service]\nType=oneshot\nWorkingDirectory=/srv/app\nExecStart=/bin/sh -c pwd\n",
+		"home.service": "[Service]\nType=oneshot\nUser=root\nWorkingDirectory=~\nExecStart=/bin/sh -c pwd\n",
+		"gone.service": "[Service]\nType=oneshot\nWorkingDirectory=/srv/gone\nExecStart=/bin/true\n",
+	})
+	for _, d := range []string{"srv/app", "root"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(f.root, d), 0o755))
+	}
+	require.NoError(t, f.m.Start(ctx, "w.service"), f.log.String())
+	require.NoError(t, f.m.Start(ctx, "home.service"), f.log.String())
+	assert.Equal(t, []string{filepath.Join(f.root, "srv/app")}, f.eventually(t, "w.service", func(st Status) bool { return len(st.Log) > 0 }, "pwd").Log)
+	assert.Equal(t, []string{filepath.Join(f.root, "root")}, f.eventually(t, "home.service", func(st Status) bool { return len(st.Log) > 0 }, "pwd").Log)
+
+	err := f.m.Start(ctx, "gone.service")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WorkingDirectory=/srv/gone: working directory "+filepath.Join(f.root, "srv/gone")+": no such file or directory")
+	assert.Equal(t, Failed, f.status(t, "gone.service").ActiveState)
 }

@@ -8,13 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
-	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/users"
 )
 
 // hooks runs every executable of --hooks-dir as root, in lexical order,
-// with the merged environment. Names starting with '.' are ignored, files
+// with the merged environment, in the root directory's "/". Names starting with '.' are ignored, files
 // that are not executable skipped; a hook that fails stops the boot. Hooks
 // run at every boot, so they must be idempotent themselves.
 func (b *Boot) hooks(ctx context.Context) (Outcome, string, error) {
@@ -37,12 +36,7 @@ func (b *Boot) hooks(ctx context.Context) (Outcome, string, error) {
 			skipped = append(skipped, e.Name())
 			continue
 		}
-		code, err := b.runLogged(ctx, "hooks", e.Name(), &reaper.Cmd{
-			Args: []string{path},
-			Env:  b.cfg.Env,
-			Dir:  "/",
-			Sys:  &syscall.SysProcAttr{Setsid: true},
-		})
+		code, err := b.runLogged(ctx, "hooks", e.Name(), users.Command{Args: []string{path}, Env: b.cfg.Env, Dir: "/"})
 		if err != nil {
 			return fail(fmt.Errorf("hook %s: %w", filepath.Join(b.cfg.HooksDir, e.Name()), err))
 		}

@@ -361,23 +361,7 @@ func (s *service) prepare(starting bool) (*execContext, error) {
 	if svc.StandardOutput == "null" && (svc.StandardError == "null" || svc.StandardError == "") {
 		x.out = nil
 	}
-	if svc.User != "" && id.uid != 0 || svc.Group != "" {
-		x.cred = &credential{uid: id.uid, gid: id.gid, groups: id.groups}
-	}
-	dir := svc.WorkingDirectory
-	switch dir {
-	case "":
-		dir = "/"
-	case "~":
-		dir = id.home
-	}
-	x.dir = filepath.Join(o.Root, dir)
-	if fi, err := os.Stat(x.dir); err != nil || !fi.IsDir() {
-		if !svc.WorkingDirOptional {
-			return nil, fmt.Errorf("WorkingDirectory=%s: not a directory", svc.WorkingDirectory)
-		}
-		x.dir = filepath.Join(o.Root, "/")
-	}
+	x.user, x.dir = runAs(svc, id)
 	return x, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -159,4 +160,20 @@ func TestCheck_ListsBadCrontabLinesAndExits78(t *testing.T) {
 	assert.Contains(t, string(out), "job=/etc/cron.d/app:3")
 	assert.Contains(t, string(out), `unknown user \"nobody-here\"`)
 	assert.Contains(t, string(out), "2 crontab lines are wrong")
+}
+
+func TestCheck_AHookOthersCanWriteExitsWithConfigErrorNamingItAndWhy(t *testing.T) {
+	root := bootTree(t, "")
+	hook := filepath.Join(root, "etc/boxinit.d/10-motd")
+	writeFile(t, hook, "#!/bin/sh\n")
+	require.NoError(t, os.Chmod(hook, 0o777))
+	cmd := exec.Command(boxinitBin, "check", "--root="+root, "--cron=")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, stderr.String())
+	require.Equal(t, exitConfig, ee.ExitCode(), stderr.String())
+	require.Contains(t, stderr.String(), "boxinit: hook /etc/boxinit.d/10-motd refused: ")
+	require.Contains(t, stderr.String(), "10-motd is writable by group or others (mode 0777)")
 }

@@ -236,7 +236,12 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	crontabs := cronOptions(cfg, bootCfg)
 	if mode == "check" {
 		cronOK := checkCron(crontabs, os.Stdout, stderr)
-		if !checkTimers(bootCfg.Root, os.Stdout, stderr) || !cronOK {
+		hooksOK := true
+		for _, p := range boot.HookProblems(bootCfg) {
+			fmt.Fprintln(stderr, "boxinit:", p)
+			hooksOK = false
+		}
+		if !checkTimers(bootCfg.Root, os.Stdout, stderr) || !cronOK || !hooksOK {
 			return exitConfig
 		}
 		fmt.Fprintln(stderr, "boxinit: configuration ok")

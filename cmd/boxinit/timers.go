@@ -26,7 +26,11 @@ import (
 // timers.target (and those started later by systemctl) with
 // internal/timers on the real clock; an elapse starts the timer's unit
 // through the services Manager, one start per elapse (the Timer stays
-// Running until the unit is inactive again).
+// Running until the unit is inactive again). The Manager tells every change
+// of a unit (OnChange), so a unit that ended, or that the boot or systemctl
+// started, moves its timers at once; nothing polls (timerloop.go). A
+// timer's own [Unit] conditions are tested when it starts: a failed one
+// leaves it unarmed, "skipped" with the condition.
 //
 // Exactly once. Debian ships some periodic jobs twice: a timer, and a
 // cron.d line that does nothing where /run/systemd/system exists

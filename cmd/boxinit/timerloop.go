@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/boxinit/boxinit/internal/services"
 	"github.com/boxinit/boxinit/internal/timers"
 )
 
@@ -123,14 +124,18 @@ func (h *timerHost) tick(d timers.Dual, stepped bool) {
 		}
 		st, err := m.Status(name)
 		if err != nil {
-			continue
+			// No such service (Unit= names none): the start failed, the
+			// timer waits for its next elapse.
+			st = services.Status{Name: name, ActiveState: services.Inactive}
 		}
 		active := isActive(st)
 		for _, e := range h.entries {
 			if !names(st, e.unit) {
 				continue
 			}
-			e.unitInfo = h.unitOf(st)
+			if err == nil {
+				e.unitInfo = h.unitOf(st)
+			}
 			if e.starting && !active {
 				continue // the end of this start is told when Start returns
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -95,6 +96,7 @@ type fakeManager struct {
 	clock    *fakeClock
 	units    map[string]*services.Status
 	starts   map[string]int
+	missing  map[string]bool // units there are none of
 	onChange func(string)
 }
 
@@ -127,7 +129,11 @@ func (m *fakeManager) set(name, state string) {
 func (m *fakeManager) Start(_ context.Context, name string) error {
 	m.mu.Lock()
 	m.starts[name]++
+	missing := m.missing[name]
 	m.mu.Unlock()
+	if missing {
+		return fmt.Errorf("unit %s: %w", name, units.ErrNotFound)
+	}
 	m.set(name, services.Activating)
 	m.set(name, services.Inactive)
 	return nil
@@ -142,6 +148,9 @@ func (m *fakeManager) started(name string) int {
 func (m *fakeManager) Status(name string) (services.Status, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.missing[name] {
+		return services.Status{}, fmt.Errorf("unit %s: %w", name, units.ErrNotFound)
+	}
 	if st, ok := m.units[name]; ok {
 		return *st, nil
 	}
@@ -357,5 +366,20 @@ func TestTimerHost_ATimerWhoseOwnConditionFailsIsSkippedWithTheReasonAndArmedOnc
 	}
 	if r := w.row(t, "assert.timer"); r.State != string(timers.Dead) {
 		t.Errorf("assert.timer armed: %+v", r)
+	}
+}
+
+// systemd retries at the next elapse when the start of the unit fails
+// (Unit= names a unit there is none of): the timer is not left running.
+func TestTimerLoop_AUnitThatCannotStartLeavesItsTimerWaitingForTheNextElapse(t *testing.T) {
+	w := fakeTimers(t, time.Date(2026, 12, 2, 9, 59, 59, 0, time.UTC), map[string]string{
+		"gone.timer": "[Timer]\nOnCalendar=hourly\nAccuracySec=1us\nUnit=gone.service\n",
+	}, func(w *fakeWorld) { w.m.missing = map[string]bool{"gone.service": true} })
+	w.alarm.armedFor(t, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
+	w.clock.advance(time.Second)
+	w.fire(t, false)
+	w.alarm.armedFor(t, time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC))
+	if n := w.m.started("gone.service"); n != 1 {
+		t.Errorf("%d starts of gone.service, want 1", n)
 	}
 }

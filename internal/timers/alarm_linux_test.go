@@ -44,12 +44,25 @@ func TestWallAlarm_WakesAtTheWallClockMomentItWasArmedFor(t *testing.T) {
 	if err := a.Set(at); err != nil {
 		t.Fatal(err)
 	}
-	stepped, err := a.Wait()
-	if err != nil || stepped {
-		t.Fatalf("Wait: stepped %v, %v", stepped, err)
+	type result struct {
+		stepped bool
+		err     error
 	}
-	if now := time.Now(); now.Before(at) {
-		t.Errorf("woke at %v, before %v", now, at)
+	done := make(chan result, 1)
+	go func() {
+		stepped, err := a.Wait()
+		done <- result{stepped, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil || r.stepped {
+			t.Fatalf("Wait: stepped %v, %v", r.stepped, r.err)
+		}
+		if now := time.Now(); now.Before(at) {
+			t.Errorf("woke at %v, before %v", now, at)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the alarm did not wake at the moment it was armed for")
 	}
 }
 

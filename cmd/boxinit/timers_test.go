@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -301,4 +302,60 @@ func TestInit_ArmsATimerThatAnEnabledServiceWants(t *testing.T) {
 		return strings.Contains(out, "stat-collect.timer")
 	})
 	require.Regexp(t, `\d\d:\d0:00 \S+ +\S+ left +- +- +stat-collect\.timer +stat-collect\.service`, out)
+}
+
+// PID 1 with the real services: nothing but `systemctl start` ever starts
+// watch.service, and watch.timer (OnUnitActiveSec=2s) counts from that
+// start, then from each of its own; a timer whose own condition fails is
+// not armed, and status says why.
+func TestInit_OnUnitActiveSecCountsFromASystemctlStartAndAFailedTimerConditionSkipsIt(t *testing.T) {
+	marks := t.TempDir()
+	root := bootTree(t, "")
+	dir := filepath.Join(root, "etc/systemd/system")
+	writeFile(t, filepath.Join(dir, "watch.timer"), "[Timer]\nOnUnitActiveSec=2s\nAccuracySec=1us\n\n[Install]\nWantedBy=timers.target\n")
+	writeFile(t, filepath.Join(dir, "watch.service"), "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'date +%%s.%%N >> "+marks+"/watch'\n")
+	writeFile(t, filepath.Join(dir, "never.timer"), "[Unit]\nConditionPathExists=/etc/never-there\n\n[Timer]\nOnBootSec=1s\n\n[Install]\nWantedBy=timers.target\n")
+	writeFile(t, filepath.Join(dir, "never.service"), "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo ran >> "+marks+"/never'\n")
+	for _, n := range []string{"watch.timer", "never.timer"} {
+		if err := os.MkdirAll(filepath.Join(dir, "timers.target.wants"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/etc/systemd/system/"+n, filepath.Join(dir, "timers.target.wants", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sock := filepath.Join(t.TempDir(), "boxinit.sock")
+	startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true", "--cron=")
+	eventually(t, 10*time.Second, "the timers are loaded", func() bool {
+		out, _, _ := systemctlCmd(t, "--socket="+sock, "list-timers", "--all")
+		return strings.Contains(out, "2 timers listed.")
+	})
+	time.Sleep(2500 * time.Millisecond)
+	if got := lines(t, marks+"/watch"); len(got) != 0 {
+		t.Fatalf("watch.service ran before anyone started it: %v", got)
+	}
+	if _, errOut, code := systemctlCmd(t, "--socket="+sock, "start", "watch.service"); code != 0 {
+		t.Fatalf("systemctl start watch.service: %d %s", code, errOut)
+	}
+	eventually(t, 10*time.Second, "the timer started watch.service twice after systemctl did", func() bool { return len(lines(t, marks+"/watch")) >= 3 })
+	var at []float64
+	for _, l := range lines(t, marks+"/watch") {
+		var f float64
+		if _, err := fmt.Sscan(l, &f); err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, f)
+	}
+	for i := 1; i < len(at); i++ {
+		if gap := at[i] - at[i-1]; gap < 1.5 {
+			t.Errorf("run %d came %.2fs after the one before, want about 2s: %v", i, gap, at)
+		}
+	}
+	if got := lines(t, marks+"/never"); len(got) != 0 {
+		t.Errorf("never.service ran although never.timer's condition fails")
+	}
+	out, _, code := systemctlCmd(t, "--socket="+sock, "status", "never.timer")
+	if code != 3 || !strings.Contains(out, "Skipped: condition failed: ConditionPathExists=/etc/never-there") {
+		t.Errorf("status never.timer: %d\n%s", code, out)
+	}
 }

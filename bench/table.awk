@@ -29,4 +29,6 @@ END {
 	row("the same as an init, boot in a child, to `-- true` (cold / warm ms)", v(B "boxinit-init-cold-ms") " / " v(B "boxinit-init-warm-ms"), "")
 	for (k in m) if (k ~ /ticks\/[0-9]+s$/) { split(k, p, "/"); t[p[2]] = m[k]; idle = p[3] }
 	row("idle CPU (ticks / " idle ")", v(I "boxinit-ticks/" idle), "tini " v(I "tini-ticks/" idle) "; supercronic " v(I "supercronic-ticks/" idle))
+	T = "BenchmarkFootprintIdleTimers/"
+	row("idle CPU, services on, 10 timers armed (ticks; CPU µs; wake-ups / " idle ")", v(T "boxinit-ticks/" idle) "; " v(T "boxinit-cpu-µs/" idle) "; " v(T "boxinit-wakeups/" idle), "goal 0 ticks")
 }

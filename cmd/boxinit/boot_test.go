@@ -1,11 +1,13 @@
 package main
 
 import (
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -112,6 +114,32 @@ func TestBootCommand_ExitsZeroAfterABootAndOneAfterAFailedHook(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(root, "ready"))
 }
 
+// With --root DIR, the commands of the boot run in the tree, not in the
+// host's directories of the same name: a hook in DIR's "/", the
+// customization as the user in its home inside DIR (which the host may not
+// have at all).
+func TestBootCommand_WithRootRunsHooksAndTheCustomizationInsideTheTree(t *testing.T) {
+	testutil.RequireRoot(t)
+	out := t.TempDir() // where the commands say where they ran
+	require.NoError(t, os.Chmod(out, 0o777))
+	root := bootTree(t, "DEFAULT_USER=human\nCUSTOMIZE_COMMAND='pwd > "+out+"/customize; echo $HOME > "+out+"/home'\n")
+	testutil.OpenToOthers(t, root) // uid 1000 reaches its home
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/rc.user"), []byte("pwd > "+out+"/rc.user\n"), 0o644))
+	hooks := filepath.Join(root, "etc/boxinit.d")
+	require.NoError(t, os.MkdirAll(hooks, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(hooks, "10-where"), []byte("#!/bin/sh\npwd > "+out+"/hook\n"), 0o755))
+	_, err := os.Stat("/home/human")
+	require.ErrorIs(t, err, fs.ErrNotExist, "the host has no /home/human: a command run there could not start")
+
+	b, err := bootCmd(root).CombinedOutput()
+	require.NoError(t, err, "%s", b)
+	assert.Contains(t, string(b), `msg="boot step done" step=customize outcome=ok`, "a failed customization is only a warning: it must not fail")
+	assert.Equal(t, root+"\n", readFileT(t, filepath.Join(out, "hook")), "a hook runs in the tree's /")
+	assert.Equal(t, filepath.Join(root, "home/human")+"\n", readFileT(t, filepath.Join(out, "customize")), "CUSTOMIZE_COMMAND runs in the home inside the tree")
+	assert.Equal(t, filepath.Join(root, "home/human")+"\n", readFileT(t, filepath.Join(out, "rc.user")), "rc.user too")
+	assert.Equal(t, "/home/human\n", readFileT(t, filepath.Join(out, "home")), "HOME is the passwd entry, as the tree has it")
+}
+
 func readFileT(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -132,4 +160,20 @@ func TestCheck_ListsBadCrontabLinesAndExits78(t *testing.T) {
 	assert.Contains(t, string(out), "job=/etc/cron.d/app:3")
 	assert.Contains(t, string(out), `unknown user \"nobody-here\"`)
 	assert.Contains(t, string(out), "2 crontab lines are wrong")
+}
+
+func TestCheck_AHookOthersCanWriteExitsWithConfigErrorNamingItAndWhy(t *testing.T) {
+	root := bootTree(t, "")
+	hook := filepath.Join(root, "etc/boxinit.d/10-motd")
+	writeFile(t, hook, "#!/bin/sh\n")
+	require.NoError(t, os.Chmod(hook, 0o777))
+	cmd := exec.Command(boxinitBin, "check", "--root="+root, "--cron=")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, stderr.String())
+	require.Equal(t, exitConfig, ee.ExitCode(), stderr.String())
+	require.Contains(t, stderr.String(), "boxinit: hook /etc/boxinit.d/10-motd refused: ")
+	require.Contains(t, stderr.String(), "10-motd is writable by group or others (mode 0777)")
 }

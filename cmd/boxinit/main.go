@@ -116,6 +116,10 @@ func main() {
 		sigearly.Release()
 		os.Exit(runSystemctl(os.Args[1:], os.Stdout, os.Stderr))
 	}
+	if calledAsInit(os.Args[0]) {
+		sigearly.Release()
+		os.Exit(runInitLink(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	if calledAsJournalctl(os.Args[0]) {
 		sigearly.Release()
 		os.Exit(runJournalctl(os.Args[1:], os.Stdout, os.Stderr))
@@ -232,7 +236,12 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	crontabs := cronOptions(cfg, bootCfg)
 	if mode == "check" {
 		cronOK := checkCron(crontabs, os.Stdout, stderr)
-		if !checkTimers(bootCfg.Root, os.Stdout, stderr) || !cronOK {
+		hooksOK := true
+		for _, p := range boot.HookProblems(bootCfg) {
+			fmt.Fprintln(stderr, "boxinit:", p)
+			hooksOK = false
+		}
+		if !checkTimers(bootCfg.Root, os.Stdout, stderr) || !cronOK || !hooksOK {
 			return exitConfig
 		}
 		fmt.Fprintln(stderr, "boxinit: configuration ok")
@@ -253,6 +262,9 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 	var svcs *serviceHost
 	if mode == "init" && runsServices(cfg, bootCfg.Root, r.IsInit()) {
 		svcs = newServiceHost(cfg, bootCfg, r)
+	}
+	if svcs != nil {
+		clearSystemdMarker(bootCfg.Root, cfg.log) // made again when the services start
 	}
 	view := newStatusView(r, svcs)
 	if cfg.socket != "" && mode == "init" {

@@ -35,6 +35,27 @@ func hasEnabledUnits(root string) bool {
 			}
 		}
 	}
+	return hasSysVOnly(root)
+}
+
+// hasSysVOnly reports whether an rc2–5 S link names an init script that has
+// no native unit: the generator (units.GenerateSysV) makes it a unit
+// wanted at boot.
+func hasSysVOnly(root string) bool {
+	links, _ := filepath.Glob(filepath.Join(root, "etc/rc[2345].d/S[0-9][0-9]*"))
+	for _, l := range links {
+		name := strings.TrimSuffix(filepath.Base(l)[3:], ".sh") + ".service"
+		native := false
+		for _, d := range unitDirs {
+			if _, err := os.Lstat(filepath.Join(root, d, name)); err == nil {
+				native = true
+				break
+			}
+		}
+		if !native {
+			return true
+		}
+	}
 	return false
 }
 
@@ -124,15 +145,17 @@ func mainProgram(command, env []string) string {
 }
 
 // runsServices decides whether PID 1 runs the image's units: never with
-// --services=false, never where systemd runs (its /run/systemd/system
-// exists under the root: those units are systemd's), and as a subreaper
+// --services=false, never where systemd may run (its /run/systemd/system
+// exists under the root: those units are systemd's; as PID 1 of a
+// container, or of a --root tree, that directory is boxinit's own marker
+// from an earlier run, see marker.go), and as a subreaper
 // (boxinit is not the container's init: it may run on a host's root) only
 // when --services or BOXINIT_SERVICES says true.
 func runsServices(cfg *config, root string, isInit bool) bool {
 	if !cfg.services {
 		return false
 	}
-	if fi, err := os.Stat(filepath.Join(root, "run/systemd/system")); err == nil && fi.IsDir() {
+	if hasSystemdMarker(root) && !(isInit && (root != "/" || inContainer())) {
 		cfg.log.Warn("services: systemd runs here (/run/systemd/system exists): boxinit runs no unit")
 		return false
 	}
@@ -190,6 +213,7 @@ func (h *serviceHost) startServices(ctx context.Context, cfg *config, mainPath s
 	h.mu.Lock()
 	h.booting = false
 	h.mu.Unlock()
+	makeSystemdMarker(h.root, cfg.log)
 	if self, err := os.Executable(); err == nil {
 		linkTools(h.root, self, cfg.log)
 	}
@@ -212,6 +236,12 @@ func (h *serviceHost) startServices(ctx context.Context, cfg *config, mainPath s
 	}
 	var active, failed int
 	for _, u := range res.Units {
+		if strings.HasSuffix(u.Name, ".timer") {
+			h.mu.Lock()
+			h.planTimers = append(h.planTimers, u.Name)
+			h.mu.Unlock()
+			continue
+		}
 		if strings.HasSuffix(u.Name, ".target") {
 			continue
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -40,6 +41,53 @@ func linkTools(root, self string, log *slog.Logger) {
 		}
 		log.Info("services: linked " + filepath.Join(linkDir, tool) + " to boxinit (the image has no " + tool + ")")
 	}
+	linkInit(root, self, log)
+}
+
+// linkInit makes /sbin/init boxinit when the image has no /sbin/init:
+// invoke-rc.d refuses to start an init script's service when /sbin/init
+// is missing ("No init system and policy-rc.d missing! Defaulting to
+// block"), even with /run/systemd/system. Where /sbin is Debian's
+// merged-/usr link to usr/sbin, the link goes in /usr/sbin, under the same
+// root-only rules as above. Called as init, boxinit is PID 1 as usual, or
+// says that it already runs (calledAsInit).
+func linkInit(root, self string, log *slog.Logger) {
+	if _, err := os.Lstat(filepath.Join(root, "sbin/init")); err == nil {
+		return
+	}
+	dir := "/sbin"
+	if target, err := os.Readlink(filepath.Join(root, "sbin")); err == nil {
+		if filepath.Clean(target) != "usr/sbin" && filepath.Clean(target) != "/usr/sbin" {
+			log.Info("services: no /sbin/init in the image and no link made", "reason", "/sbin links to "+target)
+			return
+		}
+		dir = "/usr/sbin"
+	}
+	host, err := rootOwnedDir(root, dir)
+	if err != nil {
+		log.Info("services: no /sbin/init in the image and no link made", "reason", err)
+		return
+	}
+	if err := os.Symlink(self, filepath.Join(host, "init")); err != nil {
+		log.Warn("services: cannot link /sbin/init", "err", err)
+		return
+	}
+	log.Info("services: linked " + dir + "/init to boxinit (the image has no /sbin/init: invoke-rc.d starts init scripts' services only with one)")
+}
+
+// calledAsInit reports whether argv[0] names init (the /sbin/init link)
+// while boxinit is not PID 1: the system's init runs already.
+func calledAsInit(argv0 string) bool { return filepath.Base(argv0) == "init" && os.Getpid() != 1 }
+
+// runInitLink answers `init --version` and refuses anything else: this
+// system's init is the boxinit that runs as PID 1.
+func runInitLink(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && args[0] == "--version" {
+		fmt.Fprintf(stdout, "boxinit %s (init)\n", versionString())
+		return 0
+	}
+	fmt.Fprintln(stderr, "init: this system's init is boxinit, running as PID 1 (see `boxinit status`); nothing was started")
+	return exitUsage
 }
 
 func onImagePath(root, tool string) bool {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -35,6 +37,7 @@ func TestLinkTools_GivesAnImageWithoutSystemdBoxinitsSystemctlAndJournalctlInUsr
 		assert.Equal(t, "/sbin/boxinit", target)
 	}
 	assert.Contains(t, log.String(), "linked /usr/local/sbin/journalctl to boxinit")
+	assert.NoFileExists(t, filepath.Join(root, "sbin/init"), "no /sbin directory: nothing made")
 	linkTools(root, "/sbin/boxinit", logger) // the next boot: already there
 	assert.NotContains(t, log.String(), "level=WARN")
 
@@ -65,4 +68,41 @@ func TestLinkTools_GivesAnImageWithoutSystemdBoxinitsSystemctlAndJournalctlInUsr
 	require.NoError(t, os.MkdirAll(filepath.Join(elsewhere, "sbin"), 0o755))
 	linkTools(root, "/sbin/boxinit", logger)
 	assert.NoFileExists(t, filepath.Join(elsewhere, "sbin/systemctl"), "a symlinked /usr/local is not followed")
+}
+
+func TestLinkTools_GivesAnImageWithoutSbinInitBoxinitAsInitAlsoThroughMergedUsr(t *testing.T) {
+	testutil.RequireRoot(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	root := linkRoot(t)
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "usr/sbin"), 0o755))
+	require.NoError(t, os.Symlink("usr/sbin", filepath.Join(root, "sbin"))) // Debian 12's merged /usr
+	linkTools(root, "/sbin/boxinit", logger)
+	target, err := os.Readlink(filepath.Join(root, "usr/sbin/init"))
+	require.NoError(t, err)
+	assert.Equal(t, "/sbin/boxinit", target)
+
+	root = linkRoot(t) // the image's own init stays
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "sbin"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "sbin/init"), []byte("#!/bin/sh\n"), 0o755))
+	linkTools(root, "/sbin/boxinit", logger)
+	b, _ := os.ReadFile(filepath.Join(root, "sbin/init"))
+	assert.Equal(t, "#!/bin/sh\n", string(b))
+
+	root = linkRoot(t) // /sbin somewhere a user controls
+	elsewhere := t.TempDir()
+	require.NoError(t, os.Chmod(elsewhere, 0o777))
+	require.NoError(t, os.Symlink(elsewhere, filepath.Join(root, "sbin")))
+	linkTools(root, "/sbin/boxinit", logger)
+	assert.NoFileExists(t, filepath.Join(elsewhere, "init"))
+}
+
+func TestInitLink_CalledAsInitWhileBoxinitIsPID1ItStartsNothing(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "init")
+	require.NoError(t, os.Symlink(boxinitBin, link))
+	out, err := exec.Command(link, "--version").Output()
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "(init)")
+	out, err = exec.Command(link).CombinedOutput()
+	assert.Error(t, err)
+	assert.Contains(t, string(out), "this system's init is boxinit, running as PID 1")
 }

@@ -207,13 +207,15 @@ func TestInit_StartsTheEnabledUnitsDrivesThemWithSystemctlAndStopsThemTheirWay(t
 	marks := t.TempDir()
 	root := serviceTree(t, marks)
 	sock := filepath.Join(t.TempDir(), "boxinit.sock")
-	require.NoError(t, os.WriteFile(filepath.Join(root, "ready"), nil, 0o644)) // stale, from the last run
+	require.NoError(t, os.WriteFile(filepath.Join(root, "ready"), nil, 0o644))        // stale, from the last run
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "run/systemd/system"), 0o755)) // boxinit's marker, from the last run
 	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true")
 	time.Sleep(100 * time.Millisecond) // PID 1 removes the stale ready file first thing
 	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
 	assert.FileExists(t, marks+"/pre", "the ready file comes once the units have started")
 	assert.NoFileExists(t, filepath.Join(root, "ready.boot"))
 	eventually(t, 5*time.Second, "demo.service started", func() bool { return len(lines(t, marks+"/pids")) == 1 })
+	assert.DirExists(t, filepath.Join(root, "run/systemd/system"), "Debian's scripts see a service manager: apt-get install starts units")
 
 	env := strings.Join(lines(t, marks+"/env"), "\n")
 	assert.NotContains(t, env, "SECRET_TOKEN", "rc.env stays out of the services")
@@ -337,6 +339,14 @@ func TestRunsServices_OnASlashWithNoSignOfAContainerOnlyWhenAskedFor(t *testing.
 	cfg.servicesSet = true
 	assert.True(t, runsServices(cfg, "/", true), "--services=true wins")
 	assert.False(t, runsServices(&config{services: false, servicesSet: true, log: log}, "/", true))
+
+	// /run/systemd/system: systemd's where boxinit may share a host's
+	// root, boxinit's own marker of an earlier run where it is a container's
+	// (or a --root tree's) PID 1
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "run/systemd/system"), 0o755))
+	assert.False(t, runsServices(cfg, root, false), "a subreaper where systemd runs runs no unit")
+	assert.True(t, runsServices(cfg, root, true), "PID 1 of a --root tree: the marker is an earlier run's")
 }
 
 func TestInit_AFailedUnitShowsItsExitAndLastLinesInStatusAndBootStillSucceeds(t *testing.T) {
@@ -395,4 +405,45 @@ func TestInit_ARequiredUnitThatFailsFailsTheBootAndItIsNeverReady(t *testing.T) 
 	p.signal(syscall.SIGTERM)
 	code, _ = p.wait(15 * time.Second)
 	assert.Equal(t, 0, code, "broken.service may fail when only fine.service is required")
+}
+
+// invoke-rc.d, deb-systemd-invoke and deb-systemd-helper (init-system-helpers
+// 1.65.2, Debian 12) ask systemctl these questions, with these flags, when
+// /run/systemd/system exists; a wrong answer fails a package's postinst or
+// leaves the unit stopped.
+func TestSystemctl_AnswersTheQuestionsOfDebiansMaintainerScripts(t *testing.T) {
+	marks := t.TempDir()
+	root := serviceTree(t, marks)
+	sock := filepath.Join(t.TempDir(), "boxinit.sock")
+	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true")
+	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
+	sc := func(args ...string) (string, int) {
+		out, errOut, code := systemctlCmd(t, append([]string{"--socket=" + sock}, args...)...)
+		return out + errOut, code
+	}
+	check := func(wantOut string, wantCode int, args ...string) {
+		t.Helper()
+		out, code := sc(args...)
+		assert.Equal(t, wantOut, out, "systemctl %s", strings.Join(args, " "))
+		assert.Equal(t, wantCode, code, "systemctl %s: %s", strings.Join(args, " "), out)
+	}
+	check("", 0, "is-active", "--quiet", "sysinit.target")     // invoke-rc.d: the runlevel is 5
+	check("", 0, "--quiet", "is-system-running")               // invoke-rc.d reload: block
+	check("", 0, "--quiet", "is-active", "--", "demo.service") // deb-systemd-invoke
+	check("enabled\n", 0, "--root="+root, "--system", "is-enabled", "--", "demo.service")
+	check("LoadState=loaded\n", 0, "-p", "LoadState", "show", "demo.service")
+	check("CanReload=no\n", 0, "-p", "CanReload", "show", "demo.service") // invoke-rc.d force-reload: restart
+	check("\n", 0, "show", "--value", "--property", "SourcePath", "demo.service")
+	check("LoadState=not-found\n", 0, "-p", "LoadState", "show", "nope.service")
+	check("", 0, "--no-legend", "--quiet", "list-units", "user@*") // no user instances
+	check("", 0, "--quiet", "--system", "restart", "demo.service")
+	eventually(t, 5*time.Second, "restarted", func() bool { return len(lines(t, marks+"/pids")) == 2 })
+	out, code := sc("--system", "daemon-reload")
+	assert.Equal(t, 0, code, out)
+	out, code = sc("status", "--full", "--no-pager", "demo.service")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "Active: active (running)")
+	p.signal(syscall.SIGTERM)
+	code, _ = p.wait(15 * time.Second)
+	assert.Equal(t, 0, code)
 }

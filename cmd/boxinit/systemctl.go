@@ -51,6 +51,9 @@ type ctlRequest struct {
 	Props   []string `json:"props,omitempty"`
 	Value   bool     `json:"value,omitempty"`
 	All     bool     `json:"all,omitempty"`
+	// Patterns are list-units' glob patterns (as written, no .service added).
+	Patterns []string `json:"patterns,omitempty"`
+	NoLegend bool     `json:"no_legend,omitempty"`
 }
 
 // ctlAnswer is PID 1's answer: what systemctl prints and its exit code.
@@ -103,7 +106,7 @@ func runSystemctl(args []string, stdout, stderr io.Writer) int {
 	// Accepted and ignored, as scripts pass them.
 	fs.Bool("system", false, "the system manager (the only one)")
 	fs.Bool("no-pager", false, "no pager (there is none)")
-	fs.Bool("no-legend", false, "no header or footer")
+	noLegend := fs.Bool("no-legend", false, "list-units: no header or footer")
 	fs.BoolP("full", "l", false, "do not ellipsize")
 	fs.Bool("no-ask-password", false, "ignored")
 	fs.Bool("force", false, "ignored")
@@ -133,7 +136,10 @@ func runSystemctl(args []string, stdout, stderr io.Writer) int {
 		names[i] = unitName(n)
 	}
 	req := ctlRequest{Verb: "systemctl", Cmd: verb, Units: names, Quiet: *quiet, NoBlock: *noBlock,
-		Signal: *signal, Whom: *whom, Props: *props, Value: *value, All: *all}
+		Signal: *signal, Whom: *whom, Props: *props, Value: *value, All: *all, NoLegend: *noLegend}
+	if verb == "list-units" {
+		req.Units, req.Patterns = nil, rest[1:]
+	}
 
 	if verb == "list-unit-files" {
 		return listUnitFiles(rest[1:], *root, *typ, stdout, stderr)
@@ -328,6 +334,10 @@ type serviceHost struct {
 	booting bool // until boot has started the units
 
 	timers *timerHost // nil until the timers run (timers.go)
+	// planTimers are the timer units of the boot plan: those timers.target
+	// wants, and those another started unit wants (Debian's sysstat.service
+	// wants sysstat-collect.timer through sysstat.service.wants/).
+	planTimers []string
 }
 
 func (h *serviceHost) manager() (*services.Manager, error) {
@@ -439,10 +449,7 @@ func (h *serviceHost) answer(req ctlRequest) ctlAnswer {
 			code = sysctlFailed
 		}
 		for _, n := range req.Units {
-			state := services.Inactive
-			if st, err := m.Status(n); err == nil {
-				state = st.ActiveState
-			}
+			state := h.activeState(m, n)
 			if !req.Quiet {
 				fmt.Fprintln(&out, state)
 			}
@@ -452,7 +459,7 @@ func (h *serviceHost) answer(req ctlRequest) ctlAnswer {
 		}
 		if req.Cmd == "is-active" {
 			for _, n := range req.Units { // all must be active
-				if st, err := m.Status(n); err != nil || st.ActiveState != services.Active {
+				if h.activeState(m, n) != services.Active {
 					code = sysctlNotActive
 				}
 			}
@@ -479,10 +486,15 @@ func (h *serviceHost) answer(req ctlRequest) ctlAnswer {
 		}
 	case "list-units":
 		tw := tabwriter.NewWriter(&out, 0, 0, 1, ' ', 0)
-		fmt.Fprintln(tw, "  UNIT\tLOAD\tACTIVE\tSUB\tDESCRIPTION")
+		if !req.NoLegend {
+			fmt.Fprintln(tw, "  UNIT\tLOAD\tACTIVE\tSUB\tDESCRIPTION")
+		}
 		n := 0
 		for _, st := range m.List() {
 			if !req.All && st.ActiveState == services.Inactive {
+				continue
+			}
+			if len(req.Patterns) > 0 && !slices.ContainsFunc(req.Patterns, func(p string) bool { ok, _ := filepath.Match(p, st.Name); return ok }) {
 				continue
 			}
 			mark := " "
@@ -493,7 +505,9 @@ func (h *serviceHost) answer(req ctlRequest) ctlAnswer {
 			n++
 		}
 		tw.Flush()
-		fmt.Fprintf(&out, "\n%d loaded units listed.\n", n)
+		if !req.NoLegend {
+			fmt.Fprintf(&out, "\n%d loaded units listed.\n", n)
+		}
 	case "daemon-reload":
 		if err := m.RunGenerators(ctx); err != nil {
 			fmt.Fprintf(&errOut, "generators: %v\n", err)
@@ -507,6 +521,24 @@ func (h *serviceHost) answer(req ctlRequest) ctlAnswer {
 		return ctlAnswer{Stderr: fmt.Sprintf("Unknown command verb '%s'.\n", req.Cmd), Code: exitUsage}
 	}
 	return ctlAnswer{Stdout: out.String(), Stderr: errOut.String(), Code: code}
+}
+
+// activeState is the unit's ActiveState. A target is a point of the boot
+// that boxinit reaches once its units have started: active from then on
+// when it exists (systemd's own targets are built in), as invoke-rc.d's
+// `systemctl is-active sysinit.target` expects.
+func (h *serviceHost) activeState(m *services.Manager, name string) string {
+	if st, err := m.Status(name); err == nil {
+		return st.ActiveState
+	}
+	if strings.HasSuffix(name, ".target") {
+		if l, err := units.NewLoader(h.root); err == nil {
+			if u, err := l.Load(name); err == nil && !u.Masked {
+				return services.Active
+			}
+		}
+	}
+	return services.Inactive
 }
 
 // systemState is `systemctl is-system-running`: starting until boot has
@@ -604,15 +636,22 @@ func showUnit(w io.Writer, m *services.Manager, name, root string, props []strin
 	if sub == "" {
 		sub = "dead"
 	}
-	fileState := ""
+	fileState, canReload, sourcePath := "", "no", ""
 	if l, err := units.NewLoader(root); err == nil {
 		fileState, _ = l.EnabledState(name)
+		if u, err := l.Load(name); err == nil {
+			sourcePath = u.SourcePath
+			if u.Service != nil && len(u.Service.ExecReload) > 0 {
+				canReload = "yes"
+			}
+		}
 	}
 	all := [][2]string{
 		{"Id", name}, {"Names", strings.Join(st.Names, " ")}, {"Description", st.Description},
 		{"LoadState", load}, {"ActiveState", state}, {"SubState", sub}, {"Result", st.Result},
 		{"MainPID", fmt.Sprint(st.MainPID)}, {"ExecMainCode", fmt.Sprint(exitCode)}, {"ExecMainStatus", fmt.Sprint(exitStatus)},
 		{"NRestarts", fmt.Sprint(st.Restarts)}, {"UnitFileState", fileState},
+		{"CanReload", canReload}, {"SourcePath", sourcePath},
 	}
 	for _, kv := range all {
 		if len(props) > 0 && !slices.Contains(props, kv[0]) {

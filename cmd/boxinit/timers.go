@@ -26,19 +26,22 @@ import (
 // timers.target (and those started later by systemctl) with
 // internal/timers on the real clock; an elapse starts the timer's unit
 // through the services Manager, one start per elapse (the Timer stays
-// Running until the unit is inactive again).
+// Running until the unit is inactive again). The Manager tells every change
+// of a unit (OnChange), so a unit that ended, or that the boot or systemctl
+// started, moves its timers at once; nothing polls (timerloop.go). A
+// timer's own [Unit] conditions are tested when it starts: a failed one
+// leaves it unarmed, "skipped" with the condition.
 //
 // Exactly once. Debian ships some periodic jobs twice: a timer, and a
 // cron.d line that does nothing where /run/systemd/system exists
-// (e2scrub_all, sysstat, php's sessionclean, certbot, anacron). boxinit
-// does not create that marker (Debian's maintainer scripts would then start
-// units on every apt-get install, and services would be refused as
-// "systemd runs here"), so such a cron.d line runs. The rule: while
+// (e2scrub_all, sysstat, php's sessionclean, certbot, anacron). PID 1
+// makes that marker when it runs the units (marker.go), so such a cron.d
+// line skips itself and the timer does the work, as on a Debian VM. When
+// the marker could not be made, the rule is the other way round: while
 // boxinit's cron reads /etc/cron.d, a timer whose package (dpkg's file
 // list) also ships a cron.d file that skips itself where systemd runs —
 // the file, or a program of that package it names, tests
 // /run/systemd/system — is not armed: the cron.d line does the work, once.
-// With --cron="" (or without /etc/cron.d in it) the timer runs instead.
 
 // systemdMarker is the directory Debian's scripts test for "systemd runs".
 const systemdMarker = "/run/systemd/system"
@@ -66,6 +69,20 @@ func wantedTimers(root string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// bootTimers are the timers to arm at boot: those of the boot plan (what a
+// started unit wants, as systemd pulls them in) and those enabled for
+// timers.target and the boot targets.
+func (h *timerHost) bootTimers() []string {
+	names := wantedTimers(h.root)
+	if h.svcs != nil {
+		h.svcs.mu.Lock()
+		names = append(names, h.svcs.planTimers...)
+		h.svcs.mu.Unlock()
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // loadTimer reads a timer unit's [Timer] section. Problems carry
@@ -230,13 +247,28 @@ type timerEntry struct {
 	t       *timers.Timer
 	unit    string // the unit it activates
 	skipped string // why it is not armed ("" when it is)
-	running bool   // its unit was started and is watched
-	// touched: the timer has started its unit once. Until then the unit
-	// is not asked for (asking makes the Manager list it as inactive).
-	touched bool
+	// unitInfo is what is known of the unit: when it last left and entered
+	// inactive, whoever started it (systemctl, boot, this timer).
+	unitInfo timers.Unit
 	// starting: the start of its unit has not returned yet (a oneshot's
 	// start returns when it has run): the unit is not taken as ended.
 	starting bool
+}
+
+// unitManager is what the timers need of the services Manager.
+type unitManager interface {
+	Start(ctx context.Context, name string) error
+	Status(name string) (services.Status, error)
+	List() []services.Status
+	OnChange(fn func(unit string))
+}
+
+// wallAlarm wakes the timer loop at a wall-clock moment and when the
+// clock is set; *timers.WallAlarm is one.
+type wallAlarm interface {
+	Set(at time.Time) error
+	Wait() (stepped bool, err error)
+	Close() error
 }
 
 // timerHost runs PID 1's timers.
@@ -252,11 +284,20 @@ type timerHost struct {
 		Warn(string, ...any)
 		Error(string, ...any)
 	}
+	// Seams for tests; nil means the real thing.
+	clock    func() timers.Dual        // both clocks now
+	newAlarm func() (wallAlarm, error) // the clock-set and wall-clock wake-up
+	units    func() unitManager        // the services
+	facts    *units.Facts              // what the timers' conditions test
 
-	mu      sync.Mutex
-	entries map[string]*timerEntry
-	wake    chan struct{}
-	cancel  context.CancelFunc
+	mu       sync.Mutex
+	entries  map[string]*timerEntry
+	watching bool // the Manager tells unitChanged of every change
+	wake     chan struct{}
+	cancel   context.CancelFunc
+
+	changedMu sync.Mutex
+	changed   map[string]bool // units changed since the last tick
 }
 
 func newTimerHost(cfg *config, root string, svcs *serviceHost, started time.Time) *timerHost {
@@ -277,12 +318,23 @@ func newTimerHost(cfg *config, root string, svcs *serviceHost, started time.Time
 	return h
 }
 
-// now is the current moment on both clocks.
+// now is the moment t on both clocks.
 func (h *timerHost) now(t time.Time) timers.Dual {
 	return timers.Dual{Real: t.Round(0), Mono: t.Sub(h.start) + time.Microsecond}
 }
 
-func (h *timerHost) manager() *services.Manager {
+// current is now on both clocks.
+func (h *timerHost) current() timers.Dual {
+	if h.clock != nil {
+		return h.clock()
+	}
+	return h.now(time.Now())
+}
+
+func (h *timerHost) manager() unitManager {
+	if h.units != nil {
+		return h.units()
+	}
 	if h.svcs == nil {
 		return nil
 	}
@@ -293,27 +345,80 @@ func (h *timerHost) manager() *services.Manager {
 	return m
 }
 
-// unitState is what the timer knows of its unit.
-func (h *timerHost) unitState(name string) (timers.Unit, bool) {
-	m := h.manager()
-	if m == nil {
-		return timers.Unit{}, false
+func (h *timerHost) unitFacts() units.Facts {
+	if h.facts == nil {
+		f := units.ReadFacts(h.root)
+		h.facts = &f
 	}
-	st, err := m.Status(name)
-	if err != nil {
-		return timers.Unit{}, false
-	}
-	active := st.ActiveState == services.Active || st.ActiveState == services.Activating ||
-		st.ActiveState == services.Reloading || st.ActiveState == services.Deactivating
+	return *h.facts
+}
+
+// unitOf is what a timer needs of its unit's status.
+func (h *timerHost) unitOf(st services.Status) timers.Unit {
 	var u timers.Unit
-	if !st.Since.IsZero() {
-		if active {
-			u.Activated = h.now(st.Since).Mono
-		} else {
-			u.Deactivated = h.now(st.Since).Mono
+	if !st.LeftInactive.IsZero() {
+		u.Activated = h.now(st.LeftInactive).Mono
+	}
+	if !st.EnteredInactive.IsZero() {
+		u.Deactivated = h.now(st.EnteredInactive).Mono
+	}
+	return u
+}
+
+func isActive(st services.Status) bool {
+	return st.ActiveState != services.Inactive && st.ActiveState != services.Failed && st.ActiveState != ""
+}
+
+func names(st services.Status, unit string) bool {
+	return st.Name == unit || slices.Contains(st.Names, unit)
+}
+
+// lookUnit is what the Manager knows of the unit, without making it known
+// (asking Status would list a never-started unit as inactive).
+func (h *timerHost) lookUnit(m unitManager, unit string) timers.Unit {
+	if m == nil {
+		return timers.Unit{}
+	}
+	for _, st := range m.List() {
+		if names(st, unit) {
+			return h.unitOf(st)
 		}
 	}
-	return u, active
+	return timers.Unit{}
+}
+
+// watchUnits has the Manager tell every change of a service: a unit that
+// ended, or that systemctl or the boot started, moves its timers.
+func (h *timerHost) watchUnits(m unitManager) {
+	if h.watching || m == nil {
+		return
+	}
+	m.OnChange(h.unitChanged)
+	h.watching = true
+}
+
+// unitChanged notes that unit changed; the loop looks at it. It does not
+// block (the Manager calls it).
+func (h *timerHost) unitChanged(unit string) {
+	h.changedMu.Lock()
+	if h.changed == nil {
+		h.changed = map[string]bool{}
+	}
+	h.changed[unit] = true
+	h.changedMu.Unlock()
+	h.poke()
+}
+
+func (h *timerHost) takeChanged() []string {
+	h.changedMu.Lock()
+	defer h.changedMu.Unlock()
+	out := make([]string, 0, len(h.changed))
+	for u := range h.changed {
+		out = append(out, u)
+	}
+	clear(h.changed)
+	sort.Strings(out)
+	return out
 }
 
 // startTimer loads and starts the named timer (boot, systemctl start).
@@ -345,18 +450,32 @@ func (h *timerHost) startTimer(name string) error {
 		e.skipped = "one of systemd's own units"
 		return nil
 	}
-	if h.cronD {
+	if h.cronD && !hasSystemdMarker(h.root) {
 		if twin := cronTwin(h.root, u.Fragment); twin != "" {
 			e.skipped = "cron runs " + twin
 			h.log.Info("timer not armed: its cron.d twin does the work (it skips itself only where systemd runs)", "timer", u.Name, "cron", twin)
 			return nil
 		}
 	}
-	var unit timers.Unit
-	if e.touched {
-		unit, _ = h.unitState(e.unit)
+	if st := e.t.State(); st == timers.Dead || st == timers.Failed {
+		// The timer's own [Unit] conditions, tested when it starts, as
+		// systemd does for every unit: a failed condition skips it, a
+		// failed assertion fails the start.
+		res := u.CheckConditions(h.unitFacts())
+		if c := res.Failed; c != nil {
+			e.skipped = "condition failed: " + c.String()
+			h.log.Info("timer not armed: its condition failed", "timer", u.Name, "condition", c.String())
+			return nil
+		}
+		if c := res.AssertFailed; c != nil {
+			e.skipped = "assertion failed: " + c.String()
+			return fmt.Errorf("timer %s: assertion failed: %s (%s)", u.Name, c, c.Where)
+		}
 	}
-	if err := e.t.Start(h.now(time.Now()), unit); err != nil {
+	m := h.manager()
+	h.watchUnits(m)
+	e.unitInfo = h.lookUnit(m, e.unit)
+	if err := e.t.Start(h.current(), e.unitInfo); err != nil {
 		h.log.Warn("timer: stamp", "timer", u.Name, "err", err)
 	}
 	h.poke()
@@ -382,93 +501,6 @@ func (h *timerHost) poke() {
 	}
 }
 
-// boot starts the wanted timers and runs the loop until ctx ends.
-func (h *timerHost) run(ctx context.Context) {
-	for _, n := range wantedTimers(h.root) {
-		if err := h.startTimer(n); err != nil {
-			h.log.Error("timer not started", "timer", n, "err", err)
-		}
-	}
-	lastReal := time.Now()
-	for {
-		h.mu.Lock()
-		var armed []*timers.Timer
-		for _, e := range h.entries {
-			armed = append(armed, e.t)
-		}
-		real, realOK, mono, monoOK := timers.NextWake(armed, h.perturb)
-		h.mu.Unlock()
-		// Look at least every 10 s: a clock step shows then, and running
-		// units are polled for their end.
-		sleep := 10 * time.Second
-		now := time.Now()
-		if realOK {
-			sleep = min(sleep, max(real.Sub(now), 0))
-		}
-		if monoOK {
-			sleep = min(sleep, max(mono-h.now(now).Mono, 0))
-		}
-		tm := time.NewTimer(sleep)
-		select {
-		case <-ctx.Done():
-			tm.Stop()
-			return
-		case <-h.wake:
-			tm.Stop()
-		case <-tm.C:
-		}
-		now = time.Now()
-		h.tick(now, now.Round(0).Sub(lastReal.Round(0))-now.Sub(lastReal))
-		lastReal = now
-	}
-}
-
-// tick elapses every due timer and notes units that ended. skew is how
-// far the wall clock moved apart from the monotonic one since the last
-// tick (a clock step).
-func (h *timerHost) tick(now time.Time, skew time.Duration) {
-	d := h.now(now)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for name, e := range h.entries {
-		var unit timers.Unit
-		active := false
-		if e.touched {
-			unit, active = h.unitState(e.unit)
-		}
-		if skew > time.Second || skew < -time.Second {
-			e.t.ClockChanged(d, unit)
-		}
-		if e.running && !e.starting && !active {
-			e.running = false
-			e.t.UnitChanged(d, unit, false)
-		}
-		fire, err := e.t.Elapse(d)
-		if err != nil {
-			h.log.Warn("timer: stamp", "timer", name, "err", err)
-		}
-		if !fire {
-			continue
-		}
-		e.running, e.touched = true, true
-		m := h.manager()
-		if m == nil {
-			continue
-		}
-		h.log.Info("timer elapsed", "timer", name, "unit", e.unit)
-		e.starting = true
-		go func() {
-			if err := m.Start(context.Background(), e.unit); err != nil {
-				h.log.Warn("timer: unit failed", "timer", name, "unit", e.unit, "err", err)
-			}
-			h.mu.Lock()
-			e.starting = false
-			h.mu.Unlock()
-			h.poke()
-		}()
-	}
-}
-
 // timerRow is one line of list-timers and of status.
 type timerRow struct {
 	Name, Unit string
@@ -483,7 +515,7 @@ func (h *timerHost) rows() []timerRow {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	d := h.now(time.Now())
+	d := h.current()
 	var out []timerRow
 	for name, e := range h.entries {
 		r := timerRow{Name: name, Unit: e.unit, State: string(e.t.State()), Skipped: e.skipped}
@@ -535,6 +567,12 @@ func listTimers(w io.Writer, rows []timerRow, now time.Time, all bool) {
 	fmt.Fprintf(w, "\n%d timers listed.\n", n)
 	if !all {
 		fmt.Fprintln(w, "Pass --all to see loaded but inactive timers, too.")
+		return
+	}
+	for _, r := range rows {
+		if r.Skipped != "" {
+			fmt.Fprintf(w, "%s skipped: %s\n", r.Name, r.Skipped)
+		}
 	}
 }
 

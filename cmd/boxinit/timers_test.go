@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxinit/boxinit/internal/timers"
 	"github.com/boxinit/boxinit/internal/units"
@@ -229,7 +232,7 @@ func TestCheck_ABadTimerExitsWithConfigErrorNamingFileAndLine(t *testing.T) {
 	}
 }
 
-func TestTimerHost_LeavesCronDTwinsAndSystemdsOwnTimersUnarmed(t *testing.T) {
+func TestTimerHost_ArmsCronDTwinsOnlyWhereTheirCronLineSkipsItselfAndNeverSystemdsOwn(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := &timerHost{root: "../../testdata/timers/debian/root", cronD: true, log: quiet,
 		entries: map[string]*timerEntry{}, wake: make(chan struct{}, 1), env: &timers.Env{}}
@@ -248,6 +251,22 @@ func TestTimerHost_LeavesCronDTwinsAndSystemdsOwnTimersUnarmed(t *testing.T) {
 		}
 	}
 
+	// with the marker (PID 1 made it: the cron.d lines skip themselves) the
+	// timers do the work
+	withMarker := t.TempDir()
+	require.NoError(t, os.CopyFS(withMarker, os.DirFS("../../testdata/timers/debian/root")))
+	require.NoError(t, os.MkdirAll(filepath.Join(withMarker, "run/systemd/system"), 0o755))
+	h = &timerHost{root: withMarker, cronD: true, log: quiet,
+		entries: map[string]*timerEntry{}, wake: make(chan struct{}, 1), env: &timers.Env{}}
+	for _, n := range []string{"sysstat-collect.timer", "phpsessionclean.timer"} {
+		require.NoError(t, h.startTimer(n))
+	}
+	for _, r := range h.rows() {
+		if r.Skipped != "" || r.Next.IsZero() {
+			t.Errorf("%s is not armed where its cron.d twin skips itself: %+v", r.Name, r)
+		}
+	}
+
 	root := t.TempDir()
 	writeFile(t, filepath.Join(root, "lib/systemd/system/systemd-tmpfiles-clean.timer"), "[Timer]\nOnBootSec=15min\nOnUnitActiveSec=1d\n")
 	h = &timerHost{root: root, log: quiet, entries: map[string]*timerEntry{}, wake: make(chan struct{}, 1), env: &timers.Env{}}
@@ -256,5 +275,87 @@ func TestTimerHost_LeavesCronDTwinsAndSystemdsOwnTimersUnarmed(t *testing.T) {
 	}
 	if r := h.rows(); len(r) != 1 || r[0].Skipped != "one of systemd's own units" || r[0].State != "dead" {
 		t.Errorf("systemd-tmpfiles-clean.timer: %+v", r)
+	}
+}
+
+// Debian's sysstat.service wants its two timers through
+// sysstat.service.wants/ (their WantedBy=sysstat.service): systemd pulls
+// them in when it starts sysstat.service at boot, and so must boxinit, or
+// with /run/systemd/system there the cron.d line skips itself and nothing
+// collects.
+func TestInit_ArmsATimerThatAnEnabledServiceWants(t *testing.T) {
+	root := bootTree(t, "")
+	dir := filepath.Join(root, "etc/systemd/system")
+	writeFile(t, filepath.Join(dir, "stat.service"), "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\nAlso=stat-collect.timer\n")
+	writeFile(t, filepath.Join(dir, "stat-collect.timer"), "[Timer]\nOnCalendar=*:00/10\n\n[Install]\nWantedBy=stat.service\n")
+	writeFile(t, filepath.Join(dir, "stat-collect.service"), "[Service]\nType=oneshot\nExecStart=/bin/true\n")
+	for link, target := range map[string]string{"multi-user.target.wants/stat.service": "stat.service", "stat.service.wants/stat-collect.timer": "stat-collect.timer"} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, link)), 0o755))
+		require.NoError(t, os.Symlink("/etc/systemd/system/"+target, filepath.Join(dir, link)))
+	}
+	sock := filepath.Join(t.TempDir(), "boxinit.sock")
+	startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true", "--cron=")
+	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
+	var out string
+	eventually(t, 5*time.Second, "stat-collect.timer armed", func() bool {
+		out, _, _ = systemctlCmd(t, "--socket="+sock, "list-timers")
+		return strings.Contains(out, "stat-collect.timer")
+	})
+	require.Regexp(t, `\d\d:\d0:00 \S+ +[^-]+ left +- +- +stat-collect\.timer +stat-collect\.service`, out)
+}
+
+// PID 1 with the real services: nothing but `systemctl start` ever starts
+// watch.service, and watch.timer (OnUnitActiveSec=2s) counts from that
+// start, then from each of its own; a timer whose own condition fails is
+// not armed, and status says why.
+func TestInit_OnUnitActiveSecCountsFromASystemctlStartAndAFailedTimerConditionSkipsIt(t *testing.T) {
+	marks := t.TempDir()
+	root := bootTree(t, "")
+	dir := filepath.Join(root, "etc/systemd/system")
+	writeFile(t, filepath.Join(dir, "watch.timer"), "[Timer]\nOnUnitActiveSec=2s\nAccuracySec=1us\n\n[Install]\nWantedBy=timers.target\n")
+	writeFile(t, filepath.Join(dir, "watch.service"), "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'date +%%s.%%N >> "+marks+"/watch'\n")
+	writeFile(t, filepath.Join(dir, "never.timer"), "[Unit]\nConditionPathExists=/etc/never-there\n\n[Timer]\nOnBootSec=1s\n\n[Install]\nWantedBy=timers.target\n")
+	writeFile(t, filepath.Join(dir, "never.service"), "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo ran >> "+marks+"/never'\n")
+	for _, n := range []string{"watch.timer", "never.timer"} {
+		if err := os.MkdirAll(filepath.Join(dir, "timers.target.wants"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/etc/systemd/system/"+n, filepath.Join(dir, "timers.target.wants", n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sock := filepath.Join(t.TempDir(), "boxinit.sock")
+	startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true", "--cron=")
+	eventually(t, 10*time.Second, "the timers are loaded", func() bool {
+		out, _, _ := systemctlCmd(t, "--socket="+sock, "list-timers", "--all")
+		return strings.Contains(out, "2 timers listed.")
+	})
+	time.Sleep(2500 * time.Millisecond)
+	if got := lines(t, marks+"/watch"); len(got) != 0 {
+		t.Fatalf("watch.service ran before anyone started it: %v", got)
+	}
+	if _, errOut, code := systemctlCmd(t, "--socket="+sock, "start", "watch.service"); code != 0 {
+		t.Fatalf("systemctl start watch.service: %d %s", code, errOut)
+	}
+	eventually(t, 10*time.Second, "the timer started watch.service twice after systemctl did", func() bool { return len(lines(t, marks+"/watch")) >= 3 })
+	var at []float64
+	for _, l := range lines(t, marks+"/watch") {
+		var f float64
+		if _, err := fmt.Sscan(l, &f); err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, f)
+	}
+	for i := 1; i < len(at); i++ {
+		if gap := at[i] - at[i-1]; gap < 1.5 {
+			t.Errorf("run %d came %.2fs after the one before, want about 2s: %v", i, gap, at)
+		}
+	}
+	if got := lines(t, marks+"/never"); len(got) != 0 {
+		t.Errorf("never.service ran although never.timer's condition fails")
+	}
+	out, _, code := systemctlCmd(t, "--socket="+sock, "status", "never.timer")
+	if code != 3 || !strings.Contains(out, "Skipped: condition failed: ConditionPathExists=/etc/never-there") {
+		t.Errorf("status never.timer: %d\n%s", code, out)
 	}
 }

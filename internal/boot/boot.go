@@ -30,7 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/linelog"
 	"github.com/boxinit/boxinit/internal/sysfile"
 	"github.com/boxinit/boxinit/internal/users"
 )
@@ -56,9 +56,7 @@ type Result struct {
 }
 
 // Starter starts children; *reaper.Reaper is one.
-type Starter interface {
-	Start(*reaper.Cmd) (*reaper.Proc, error)
-}
+type Starter = linelog.Starter
 
 // Boot runs the steps against one configuration.
 type Boot struct {

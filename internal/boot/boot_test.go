@@ -350,3 +350,61 @@ func TestBoot_TheKeysStepCountsTheKeysAndTheSourcesItWasGiven(t *testing.T) {
 		}
 	}
 }
+
+// Hooks run as root: a hook that someone other than root could have
+// written is root running their code. Boot refuses it before running any
+// hook, names the file and why, and leaves no ready file.
+func TestBoot_RefusesAHookThatSomeoneOtherThanRootCouldHaveChanged(t *testing.T) {
+	testutil.RequireRoot(t) // files of another owner
+	for _, tc := range []struct {
+		name, why string
+		setup     func(t *testing.T, hooks string)
+	}{
+		{"world-writable", "is writable by group or others (mode 0777)", func(t *testing.T, hooks string) {
+			p := filepath.Join(hooks, "20-bad")
+			require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\ntouch $OUT/bad\n"), 0o755))
+			require.NoError(t, os.Chmod(p, 0o777))
+		}},
+		{"group-writable ConfigMap file", "is writable by group or others (mode 0775)", func(t *testing.T, hooks string) {
+			data := filepath.Join(hooks, "..2026_12_02_00_00_00.1")
+			require.NoError(t, os.MkdirAll(data, 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(data, "20-bad"), []byte("#!/bin/sh\ntouch $OUT/bad\n"), 0o755))
+			require.NoError(t, os.Chmod(filepath.Join(data, "20-bad"), 0o775))
+			require.NoError(t, os.Symlink(filepath.Base(data), filepath.Join(hooks, "..data")))
+			require.NoError(t, os.Symlink("..data/20-bad", filepath.Join(hooks, "20-bad")))
+		}},
+		{"owned by a user", "is owned by uid 1000, not root", func(t *testing.T, hooks string) {
+			p := filepath.Join(hooks, "20-bad")
+			require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\ntouch $OUT/bad\n"), 0o755))
+			require.NoError(t, os.Chown(p, 1000, 1000))
+		}},
+		{"a link into a user's directory", "is owned by uid 1000, not root", func(t *testing.T, hooks string) {
+			home := filepath.Join(filepath.Dir(filepath.Dir(hooks)), "home/human/bin")
+			require.NoError(t, os.MkdirAll(home, 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(home, "hook"), []byte("#!/bin/sh\ntouch $OUT/bad\n"), 0o755))
+			require.NoError(t, os.Chown(filepath.Dir(home), 1000, 1000))
+			require.NoError(t, os.Symlink(filepath.Join(home, "hook"), filepath.Join(hooks, "20-bad")))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := bootRoot(t, "")
+			out := t.TempDir()
+			hooks := filepath.Join(f.Root, "etc/boxinit.d")
+			require.NoError(t, os.MkdirAll(hooks, 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(hooks, "10-good"), []byte("#!/bin/sh\ntouch $OUT/good\n"), 0o755))
+			tc.setup(t, hooks)
+			cfg, err := Load(f, []string{"PATH=/usr/bin:/bin"})
+			require.NoError(t, err)
+			assert.Len(t, HookProblems(cfg), 1, "boxinit check finds it")
+
+			results, err := runBoot(t, f, []string{"OUT=" + out, "PATH=/usr/bin:/bin"})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "hook /etc/boxinit.d/20-bad refused: ")
+			assert.Contains(t, err.Error(), tc.why)
+			assert.Equal(t, Failed, outcomes(results)["hooks"])
+			assert.NoFileExists(t, filepath.Join(out, "bad"))
+			assert.NoFileExists(t, filepath.Join(out, "good"), "no hook runs when one is refused")
+			assert.NoFileExists(t, filepath.Join(f.Root, "ready"))
+		})
+	}
+}

@@ -90,6 +90,15 @@ type Config struct {
 // path returns p inside the root.
 func (c *Config) path(p string) string { return filepath.Join(c.Root, p) }
 
+// inRoot is the path inside the root directory of host, a path under it.
+func (c *Config) inRoot(host string) string {
+	rel, err := filepath.Rel(c.Root, host)
+	if err != nil {
+		return host
+	}
+	return filepath.Join("/", rel)
+}
+
 // ConfigError lists every problem found; boxinit exits 78 (EX_CONFIG).
 type ConfigError struct{ Problems []string }
 

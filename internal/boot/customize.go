@@ -43,13 +43,12 @@ func (b *Boot) customize(ctx context.Context) (Outcome, string, error) {
 	}
 
 	var did, problems []string
-	// runAs runs args as the user in dir and notes how it went. Commands
-	// run on the real file system: with --root other than /, paths given
-	// to them are the real ones.
+	// runAs runs args as the user in dir (a path inside the root
+	// directory; "" is the home) and notes how it went. Commands run on
+	// the real file system: with --root other than /, paths given to them
+	// are the real ones.
 	runAs := func(what, dir string, args ...string) bool {
-		cmd := id.Command(args, c.Env)
-		cmd.Dir = dir
-		code, err := b.runLogged(ctx, "customize", what, cmd)
+		code, err := b.runLogged(ctx, "customize", what, users.Command{User: &id, Args: args, Env: id.Env(c.Env), Dir: dir})
 		switch {
 		case err != nil:
 			problems = append(problems, fmt.Sprintf("%s: %v", what, err))
@@ -68,15 +67,15 @@ func (b *Boot) customize(ctx context.Context) (Outcome, string, error) {
 			problems = append(problems, "CUSTOMIZE_REPO: "+err.Error())
 		} else {
 			clone := filepath.Join(tmp, "repo")
-			if runAs("git clone CUSTOMIZE_REPO", tmp, "git", "clone", "--quiet", "--recurse-submodules", "--", c.CustomizeRepo, clone) &&
+			if runAs("git clone CUSTOMIZE_REPO", c.inRoot(tmp), "git", "clone", "--quiet", "--recurse-submodules", "--", c.CustomizeRepo, clone) &&
 				c.CustomizeRepoCommand != "" {
-				runAs("CUSTOMIZE_REPO_COMMAND", clone, shell, "-c", c.CustomizeRepoCommand)
+				runAs("CUSTOMIZE_REPO_COMMAND", c.inRoot(clone), shell, "-c", c.CustomizeRepoCommand)
 			}
 			_ = os.RemoveAll(tmp)
 		}
 	}
 	if c.CustomizeCommand != "" {
-		runAs("CUSTOMIZE_COMMAND", c.path(id.Home), shell, "-c", c.CustomizeCommand)
+		runAs("CUSTOMIZE_COMMAND", "", shell, "-c", c.CustomizeCommand)
 	}
 	if hasScript && ctx.Err() == nil {
 		if err := b.runUserScript(script, id, runAs); err != nil {
@@ -135,7 +134,7 @@ func (b *Boot) runUserScript(script string, id users.Identity, runAs func(string
 	if !hasShebang(copyPath) {
 		args = []string{"/bin/sh", copyPath}
 	}
-	runAs(b.cfg.UserScript, b.cfg.path(id.Home), args...)
+	runAs(b.cfg.UserScript, "", args...)
 	return nil
 }
 

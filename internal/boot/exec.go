@@ -2,14 +2,14 @@ package boot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/boxinit/boxinit/internal/linelog"
 	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/users"
 )
 
 // outputGrace is how long a finished command's output may still come
@@ -37,68 +37,37 @@ type running struct{ p atomic.Pointer[Running] }
 // Running returns the boot command that runs now, or nil.
 func (b *Boot) Running() *Running { return b.now.p.Load() }
 
-// runLogged runs cmd through the reaper with its stdout and stderr going to
-// the log, one record per line with the step's name, and returns its exit
-// code. When ctx ends first it returns ctx's error at once: the shutdown
-// that follows stops the command with everything else. A command still
-// running after --command-timeout is stopped (SIGTERM to its session, then
-// SIGKILL) and reported as an error.
-func (b *Boot) runLogged(ctx context.Context, stepName, what string, cmd *reaper.Cmd) (int, error) {
+// runLogged builds c (inside the root directory) and runs it through the
+// reaper with its stdout and stderr going to the log, one record per line
+// with the step's name, and returns its exit code. When ctx ends first it
+// returns ctx's error at once: the shutdown that follows stops the command
+// with everything else. A command still running after --command-timeout
+// is stopped (SIGTERM to its session, then SIGKILL) and reported as an
+// error.
+func (b *Boot) runLogged(ctx context.Context, stepName, what string, c users.Command) (int, error) {
+	c.Root = b.cfg.Root
+	cmd, err := c.Build()
+	if err != nil {
+		return -1, err
+	}
 	log := b.log.With("step", stepName, "command", what)
-	w, wait, err := linelog.Pipe(func(line string) { log.Info(b.redact(line)) }, outputGrace)
-	if err != nil {
-		return -1, err
-	}
-	cmd.Stdout, cmd.Stderr = w, w
-	p, err := b.run.Start(cmd)
-	w.Close()
-	if err != nil {
-		wait()
-		return -1, err
-	}
 	timeout := b.cfg.CommandTimeout
-	log.Info("command started", "pid", p.Pid, "timeout", timeout)
-	b.now.p.Store(&Running{Step: stepName, Command: what, PID: p.Pid, Since: time.Now(), Timeout: timeout})
 	defer b.now.p.Store(nil)
-	var expired <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		expired = t.C
-	}
-	select {
-	case <-p.Done():
-		wait()
-		code := p.ExitCode()
-		log.Debug("command exited", "pid", p.Pid, "code", code)
-		return code, nil
-	case <-ctx.Done():
-		return -1, fmt.Errorf("%s: %w", what, ctx.Err())
-	case <-expired:
-		log.Error("command still running at its timeout: stopping it", "pid", p.Pid, "timeout", timeout)
-		stopSession(p)
-		wait()
+	p, err := linelog.Runner{Start: b.run, Log: log, Mask: b.redact, Grace: outputGrace, Timeout: timeout, KillAfter: killAfter,
+		Started: func(p *reaper.Proc) {
+			log.Info("command started", "pid", p.Pid, "timeout", timeout)
+			b.now.p.Store(&Running{Step: stepName, Command: what, PID: p.Pid, Since: time.Now(), Timeout: timeout})
+		}}.Run(ctx, cmd)
+	var te *linelog.TimeoutError
+	switch {
+	case errors.As(err, &te):
 		return -1, fmt.Errorf("%s: still running after %s (--command-timeout): stopped", what, timeout)
+	case p != nil && err != nil: // ctx ended
+		return -1, fmt.Errorf("%s: %w", what, err)
+	case err != nil:
+		return -1, err
 	}
-}
-
-// stopSession ends a command started in its own session (Setsid, so its
-// process group id is its pid): SIGTERM to the group, SIGKILL to what is
-// left after killAfter. The group is signalled only while its leader is
-// not reaped, so the id cannot have been reused.
-func stopSession(p *reaper.Proc) {
-	signalGroup := func(sig unix.Signal) {
-		select {
-		case <-p.Done():
-		default:
-			_ = unix.Kill(-p.Pid, sig)
-		}
-	}
-	signalGroup(unix.SIGTERM)
-	select {
-	case <-p.Done():
-	case <-time.After(killAfter):
-		signalGroup(unix.SIGKILL)
-		<-p.Done()
-	}
+	code := p.ExitCode()
+	log.Debug("command exited", "pid", p.Pid, "code", code)
+	return code, nil
 }

@@ -1,13 +1,14 @@
 package cron
 
 import (
+	"context"
+	"errors"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/boxinit/boxinit/internal/linelog"
+	"github.com/boxinit/boxinit/internal/reaper"
 	"github.com/boxinit/boxinit/internal/users"
 )
 
@@ -38,8 +39,9 @@ func jobEnv(base []string, id users.Identity, e *Entry) []string {
 	return setEnv(env, "USER="+id.Name)
 }
 
-// execute starts `SHELL -c COMMAND` as the job's user, in its HOME, and
-// waits for it through the reaper.
+// execute starts `SHELL -c COMMAND` as the job's user, in its HOME (the
+// crontab's HOME= if set; "/" when it does not exist, as cron(8) does),
+// and waits for it through the reaper.
 func (s *Scheduler) execute(j *Entry, log *slog.Logger) int {
 	id, err := s.identity(j.User)
 	if err != nil {
@@ -47,60 +49,24 @@ func (s *Scheduler) execute(j *Entry, log *slog.Logger) int {
 		return -1
 	}
 	env := jobEnv(s.o.Env, id, j)
-	cmd := id.Command([]string{j.Shell, "-c", j.Command}, env)
-	cmd.Env = env // Command puts the login variables back; the crontab's must win
-	cmd.Dir = filepath.Join(s.o.Root, getEnv(env, "HOME"))
-	if _, err := os.Stat(cmd.Dir); err != nil {
-		cmd.Dir = "/"
-	}
-
-	var waits []func()
-	for _, stream := range []string{"stdout", "stderr"} {
-		w, wait, err := linelog.Pipe(func(line string) { log.Info(s.o.Redact.Redact(line), "stream", stream) }, time.Second)
-		if err != nil {
-			log.Error("cannot run job", "err", err)
-			return -1
-		}
-		defer w.Close()
-		waits = append(waits, wait)
-		if stream == "stdout" {
-			cmd.Stdout = w
-		} else {
-			cmd.Stderr = w
-		}
-	}
-	var stdinW *os.File
-	if j.Stdin != "" {
-		r, w, err := os.Pipe()
-		if err != nil {
-			log.Error("cannot run job", "err", err)
-			return -1
-		}
-		cmd.Stdin, stdinW = r, w
-		defer r.Close()
-	}
-	log.Debug("job started", "schedule", j.Spec)
-	p, err := s.o.Run.Start(cmd)
-	cmd.Stdout.Close()
-	cmd.Stderr.Close()
-	if stdinW != nil {
-		go func() {
-			_, _ = stdinW.WriteString(j.Stdin)
-			stdinW.Close()
-		}()
-	}
+	cmd, err := users.Command{Root: s.o.Root, User: &id, Args: []string{j.Shell, "-c", j.Command}, Env: env,
+		Dir: getEnv(env, "HOME"), DirFallback: true}.Build()
 	if err != nil {
 		log.Error("cannot run job", "err", err)
-		for _, wait := range waits {
-			wait()
-		}
+		return -1
+	}
+	p, err := linelog.Runner{Start: s.o.Run, Log: log, Mask: s.o.Redact.Redact, Streams: true, Stdin: j.Stdin,
+		Started: func(*reaper.Proc) { log.Debug("job started", "schedule", j.Spec) }}.Run(context.Background(), cmd)
+	var se *reaper.StartError
+	switch {
+	case errors.As(err, &se):
+		log.Error("cannot run job", "err", err)
 		return 127
+	case err != nil:
+		log.Error("cannot run job", "err", err)
+		return -1
 	}
-	code := p.ExitCode()
-	for _, wait := range waits {
-		wait()
-	}
-	return code
+	return p.ExitCode()
 }
 
 // setEnv replaces or appends NAME=value in env.

@@ -6,11 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/boxinit/boxinit/internal/sysfile"
 )
 
 // The owner and mode checks of cron(8). A crontab names the user its jobs
@@ -80,23 +80,14 @@ var (
 	dirReadOnly = defaultDirReadOnly
 )
 
-func defaultOverflowUID() uint32 {
-	b, err := os.ReadFile("/proc/sys/kernel/overflowuid")
-	if n, perr := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32); err == nil && perr == nil {
-		return uint32(n)
-	}
-	return 65534
-}
+var defaultOverflowUID = sysfile.OverflowUID
 
 func defaultFdReadOnly(fd int) bool {
 	var sfs unix.Statfs_t
 	return unix.Fstatfs(fd, &sfs) == nil && sfs.Flags&unix.ST_RDONLY != 0
 }
 
-func defaultDirReadOnly(dir string) bool {
-	var sfs unix.Statfs_t
-	return unix.Statfs(dir, &sfs) == nil && sfs.Flags&unix.ST_RDONLY != 0
-}
+var defaultDirReadOnly = sysfile.ReadOnlyFS
 
 func openChecked(path string, flags int) (*os.File, *unix.Stat_t, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY|flags, 0)

@@ -7,14 +7,11 @@ import (
 	"time"
 
 	"github.com/boxinit/boxinit/internal/linelog"
-	"github.com/boxinit/boxinit/internal/reaper"
 	"github.com/boxinit/boxinit/internal/users"
 )
 
 // Starter starts children; *reaper.Reaper is one.
-type Starter interface {
-	Start(*reaper.Cmd) (*reaper.Proc, error)
-}
+type Starter = linelog.Starter
 
 // Options configure a Scheduler.
 type Options struct {

@@ -1,6 +1,7 @@
 // Package linelog turns the output of a child process into log lines: one
 // call per line, never a line cut in two by another writer, and bounded
-// memory however long a line is or however much is written.
+// memory however long a line is or however much is written. [Runner] runs
+// a command through the reaper that way, masked and bounded in time.
 package linelog
 
 import (

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/boxinit/boxinit/internal/reaper"
 	"github.com/boxinit/boxinit/internal/units"
@@ -26,32 +25,25 @@ type execContext struct {
 	svc   *units.Service
 	env   []string // the whole environment, MAINPID aside
 	vars  map[string]string
-	cred  *credential // nil: root
-	dir   string      // working directory, host path
-	self  string      // boxinit's executable, for the helper
-	out   *os.File    // the unit's log pipe (nil: /dev/null)
-	umask int         // UMask=
-}
-
-// identity is who a service runs as.
-type identity struct {
-	name, home, shell string
-	uid, gid          int
-	groups            []int
+	user  *users.Identity // User=/Group=; nil: root, as boxinit is
+	dir   string          // WorkingDirectory=, inside root
+	self  string          // boxinit's executable, for the helper
+	out   *os.File        // the unit's log pipe (nil: /dev/null)
+	umask int             // UMask=
 }
 
 // lookupIdentity resolves User=, Group= and SupplementaryGroups= in the
 // account files under root. An empty User= is root.
-func lookupIdentity(root string, s *units.Service) (identity, error) {
-	id := identity{name: "root", home: "/root", shell: "/bin/sh"}
+func lookupIdentity(root string, s *units.Service) (users.Identity, error) {
+	id := users.Identity{Name: "root", Home: "/root", Shell: "/bin/sh"}
 	if s.User != "" && s.User != "root" && s.User != "0" {
 		ui, err := users.LookupIdentity(root, s.User)
 		switch {
 		case err == nil:
-			id = identity{name: ui.Name, home: ui.Home, shell: ui.Shell, uid: ui.UID, gid: ui.GID, groups: ui.Groups}
+			id = ui
 		case isNumber(s.User):
 			n, _ := strconv.Atoi(s.User)
-			id = identity{name: s.User, home: "/", shell: "/bin/sh", uid: n, gid: n, groups: []int{n}}
+			id = users.Identity{Name: s.User, Home: "/", Shell: "/bin/sh", UID: n, GID: n, Groups: []int{n}}
 		default:
 			return id, fmt.Errorf("service user: %w", err)
 		}
@@ -81,13 +73,31 @@ func lookupIdentity(root string, s *units.Service) (identity, error) {
 			return id, fmt.Errorf("group %s: not in /etc/group", name)
 		}
 		if i == 0 && s.Group != "" {
-			id.gid = gid
+			id.GID = gid
 		}
-		if !slices.Contains(id.groups, gid) {
-			id.groups = append(id.groups, gid)
+		if !slices.Contains(id.Groups, gid) {
+			id.Groups = append(id.Groups, gid)
 		}
 	}
 	return id, nil
+}
+
+// runAs is who runs the unit's commands and where: the identity when
+// User= names another user than root or Group= is set (nil: root), and
+// WorkingDirectory= inside root ("~" the user's home, unset "/").
+func runAs(s *units.Service, id users.Identity) (*users.Identity, string) {
+	var user *users.Identity
+	if s.User != "" && id.UID != 0 || s.Group != "" {
+		user = &id
+	}
+	switch dir := s.WorkingDirectory; dir {
+	case "":
+		return user, "/"
+	case "~":
+		return user, id.Home
+	default:
+		return user, dir
+	}
 }
 
 func readGroups(root string) ([]users.Group, error) {
@@ -110,14 +120,14 @@ func isNumber(s string) bool {
 // notify socket, Environment=, then EnvironmentFile= files in order;
 // UnsetEnvironment= last. A missing EnvironmentFile= without '-' is an
 // error naming it.
-func serviceEnv(root string, base []string, s *units.Service, id identity, extra map[string]string) ([]string, error) {
+func serviceEnv(root string, base []string, s *units.Service, id users.Identity, extra map[string]string) ([]string, error) {
 	env := newEnv(base)
 	env.set("PATH", servicePath)
 	if s.User != "" {
-		env.set("HOME", id.home)
-		env.set("USER", id.name)
-		env.set("LOGNAME", id.name)
-		env.set("SHELL", id.shell)
+		for _, kv := range id.LoginVars() {
+			k, v, _ := strings.Cut(kv, "=")
+			env.set(k, v)
+		}
 	}
 	for _, k := range sortedKeys(extra) {
 		env.set(k, extra[k])
@@ -178,26 +188,25 @@ func (x *execContext) command(c units.ExecCommand, mainPID int) (*reaper.Cmd, er
 		}
 		exe = found
 	}
-	cred := x.cred
+	user := x.user
 	if c.Privileged || c.NoSetuid || c.AmbientMagic {
-		cred = nil
+		user = nil
 	}
-	cmd := &reaper.Cmd{
-		Env:    env,
-		Dir:    x.dir,
-		Stdout: x.out,
-		Stderr: x.out,
-		Sys:    &syscall.SysProcAttr{Setsid: true},
+	cmd, err := users.Command{Root: x.root, User: user, Args: append([]string{exe}, argv[1:]...), Env: env,
+		Dir: x.dir, DirFallback: x.svc.WorkingDirOptional, Stdout: x.out, Stderr: x.out}.Build()
+	if err != nil {
+		return nil, fmt.Errorf("WorkingDirectory=%s: %w", x.svc.WorkingDirectory, err)
 	}
-	needHelper := x.umask != processUmask || len(x.svc.Limits) > 0 || argv[0] != exe
-	if !needHelper {
-		cmd.Args = append([]string{exe}, argv[1:]...)
-		if cred != nil {
-			cmd.Sys.Credential = &syscall.Credential{Uid: uint32(cred.uid), Gid: uint32(cred.gid), Groups: toU32(cred.groups)}
-		}
+	if x.umask == processUmask && len(x.svc.Limits) == 0 && argv[0] == exe {
 		return cmd, nil
 	}
-	h := helperSpec{umask: -1, path: exe, argv: argv, cred: cred}
+	// The helper sets the umask and the limits (a raised hard limit needs
+	// root), then the credentials, and execs the program.
+	cmd.Sys.Credential = nil
+	h := helperSpec{umask: -1, path: exe, argv: argv}
+	if user != nil {
+		h.cred = &credential{uid: user.UID, gid: user.GID, groups: user.Groups}
+	}
 	if x.umask != processUmask {
 		h.umask = x.umask
 	}
@@ -230,14 +239,6 @@ func checkExecutable(p string) error {
 		return &reaper.StartError{Name: p, Err: reaper.ErrNotExecutable}
 	}
 	return nil
-}
-
-func toU32(in []int) []uint32 {
-	out := make([]uint32, len(in))
-	for i, v := range in {
-		out[i] = uint32(v)
-	}
-	return out
 }
 
 func cloneMap(m map[string]string) map[string]string {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/boxinit/boxinit/internal/units"
+	"github.com/boxinit/boxinit/internal/users"
 )
 
 // dirVars are the variables systemd sets for each directory setting.
@@ -23,7 +24,7 @@ var dirVars = map[units.DirKind]string{
 // configuration directory stays root's). A symlink in their place is
 // refused: the unit's user may control it. It returns the variables
 // (RUNTIME_DIRECTORY=…) to set.
-func makeDirectories(root string, s *units.Service, id identity) (map[string]string, error) {
+func makeDirectories(root string, s *units.Service, id users.Identity) (map[string]string, error) {
 	vars := map[string]string{}
 	for _, kind := range []units.DirKind{units.RuntimeDir, units.StateDir, units.CacheDir, units.LogsDir, units.ConfigDir} {
 		var made []string

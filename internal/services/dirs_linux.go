@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/boxinit/boxinit/internal/users"
 )
 
 // makeDir makes p (inside root) and its missing parents, walking down by
@@ -16,7 +18,7 @@ import (
 // never is. Parents are made root's 0755; the directory gets mode (as
 // written: 02000 is setgid) and, with chown, the service's owner — through
 // its descriptor.
-func makeDir(root, p string, mode uint32, id identity, chown bool) error {
+func makeDir(root, p string, mode uint32, id users.Identity, chown bool) error {
 	fd, err := unix.Open(root, unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_RDONLY, 0)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", root, err)
@@ -60,7 +62,7 @@ func makeDir(root, p string, mode uint32, id identity, chown bool) error {
 		return fmt.Errorf("chmod %s: %w", cur, err)
 	}
 	if chown {
-		if err := unix.Fchown(fd, id.uid, id.gid); err != nil {
+		if err := unix.Fchown(fd, id.UID, id.GID); err != nil {
 			return fmt.Errorf("chown %s: %w", cur, err)
 		}
 	}

@@ -60,8 +60,7 @@
 // lines; a failed unit's lines are in status. At boot an image with no
 // systemctl/journalctl gets /usr/local/sbin links (cmd/boxinit,
 // services_link.go). --required-units fails the boot when a named unit is
-// not active after the start jobs. Left: the
-// /run/systemd/system marker (below).
+// not active after the start jobs.
 //
 // Reaper. Forking daemons and MAINPID= processes are reparented to PID 1
 // (or the subreaper); the start takes a reaper.Mark before ExecStart= and
@@ -88,19 +87,14 @@
 // by their sequence numbers). list-unit-files, is-system-running and
 // reset-failed too.
 //
-// The /run/systemd/system marker: not created (decided with the wiring).
-// Debian's maintainer scripts (deb-systemd-invoke, invoke-rc.d, the
-// postinst snippets of dh_installsystemd) start and restart units only
-// when it exists; without it `apt-get install nginx` in a running
-// container enables the unit on the files (deb-systemd-helper runs
-// `systemctl preset` when a systemctl exists) and invoke-rc.d runs the
-// package's /etc/init.d script when the image has one and no policy-rc.d
-// forbids it — a daemon boxinit does not supervise. The same marker makes
-// Debian's cron.d twins of timers (e2scrub_all, sysstat, php's
-// sessionclean) skip themselves. boxinit does not create it: its timers
-// (cmd/boxinit/timers.go) leave a timer to its package's self-skipping
-// cron.d line while boxinit's cron reads /etc/cron.d, so each such job
-// runs once either way.
+// The /run/systemd/system marker: PID 1 creates it once the units have
+// started (cmd/boxinit/marker.go), and links /sbin/init to itself when the
+// image has none, so Debian's maintainer scripts (deb-systemd-invoke,
+// invoke-rc.d, dh_installsystemd's postinst) start, restart and stop units
+// on apt-get install/upgrade/remove as under systemd, and Debian's cron.d
+// twins of timers skip themselves while the timers do the work. Init
+// scripts without a unit become units as systemd-sysv-generator makes them
+// (units.GenerateSysV, run last by RunGenerators).
 //
 // tmpfiles.d left: device nodes, FIFOs, copies, attributes and ACLs (c, b,
 // p, C, t, T, h, H, a, A), the '=' and '^' modifiers, and the age-based

@@ -9,14 +9,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/boxinit/boxinit/internal/linelog"
-	"github.com/boxinit/boxinit/internal/reaper"
 	"github.com/boxinit/boxinit/internal/units"
+	"github.com/boxinit/boxinit/internal/users"
 )
 
 // GeneratorDirs are where systemd.generator(7) says system generators
@@ -43,7 +40,8 @@ const generatorTimeout = 10 * time.Second
 // skipped) in parallel, as root, with the three output directories as
 // arguments and SYSTEMD_SCOPE=system, SYSTEMD_VIRTUALIZATION=container:ID,
 // SYSTEMD_ARCHITECTURE in the environment. Their output is logged with
-// generator=. A generator that fails or runs over its time is reported in
+// generator=. Then the init scripts of /etc/init.d with no native unit
+// become units, as systemd-sysv-generator makes them (units.GenerateSysV). A generator that fails or runs over its time is reported in
 // the error; the others' output is kept, as under systemd.
 func (m *Manager) RunGenerators(ctx context.Context) error {
 	root := m.o.Root
@@ -80,6 +78,13 @@ func (m *Manager) RunGenerators(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	// systemd-sysv-generator's part, last (it reads the other generators'
+	// units to know which scripts have a native one)
+	if made, err := units.GenerateSysV(root, filepath.Join(root, GeneratorOutput[2])); err != nil {
+		errs = append(errs, err)
+	} else if len(made) > 0 {
+		m.o.Log.Debug("units generated from SysV init scripts", "units", strings.Join(made, " "))
+	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
 }
@@ -116,29 +121,24 @@ func findGenerators(root string) []string {
 func (m *Manager) runGenerator(ctx context.Context, path string, args, env []string) error {
 	name := filepath.Base(path)
 	log := m.o.Log.With("generator", name)
-	w, wait, err := linelog.Pipe(func(line string) { log.Info(line) }, time.Second)
+	cmd, err := users.Command{Root: m.o.Root, Args: append([]string{path}, args...), Env: env, Dir: "/"}.Build()
 	if err != nil {
-		return err
-	}
-	start := m.now()
-	p, err := m.o.Run.Start(&reaper.Cmd{Args: append([]string{path}, args...), Env: env, Dir: "/", Stdout: w, Stderr: w,
-		Sys: &syscall.SysProcAttr{Setsid: true}})
-	w.Close()
-	if err != nil {
-		wait()
 		return fmt.Errorf("generator %s: %w", name, err)
 	}
-	deadline := start.Add(generatorTimeout)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
+	start := m.now()
+	timeout := generatorTimeout
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
+		timeout = max(time.Until(dl), time.Nanosecond)
 	}
-	if !waitDone(p.Done(), deadline) {
-		_ = unix.Kill(-p.Pid, unix.SIGKILL)
-		<-p.Done()
-		wait()
+	// The context only bounds the time: a generator is not left running.
+	p, err := linelog.Runner{Start: m.o.Run, Log: log, Mask: m.o.Redact, Timeout: timeout}.Run(context.WithoutCancel(ctx), cmd)
+	var te *linelog.TimeoutError
+	switch {
+	case errors.As(err, &te):
 		return fmt.Errorf("generator %s: still running after %s, killed", name, generatorTimeout)
+	case err != nil:
+		return fmt.Errorf("generator %s: %w", name, err)
 	}
-	wait()
 	e := exitOf(p.Wait())
 	log.Info("generator finished", "status", e.String(), "duration", m.now().Sub(start).Round(time.Millisecond))
 	if e.Code != 0 || e.Signal != 0 {

@@ -119,7 +119,9 @@ func (s *service) forked(x *execContext, p *reaper.Proc, argv []string, mark rea
 		}
 	}
 	if main == nil {
-		s.log.Warn("main process not known: no PIDFile= and not exactly one process left")
+		if s.svc.GuessMainPID { // GuessMainPID=no (SysV scripts' units) asks for no main process
+			s.log.Warn("main process not known: no PIDFile= and not exactly one process left")
+		}
 		s.setMain(0, nil, nil)
 		return nil
 	}

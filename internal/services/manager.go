@@ -49,6 +49,25 @@ type Manager struct {
 	mu       sync.Mutex
 	services map[string]*service // by unit name
 	order    []string            // start order, for the stop at shutdown
+	onChange func(unit string)
+}
+
+// OnChange has fn called with a service's name after each change of its
+// ActiveState (the timers learn so that a unit ended, whoever started
+// it). fn must not block; it replaces an earlier fn.
+func (m *Manager) OnChange(fn func(unit string)) {
+	m.mu.Lock()
+	m.onChange = fn
+	m.mu.Unlock()
+}
+
+func (m *Manager) changed(unit string) {
+	m.mu.Lock()
+	fn := m.onChange
+	m.mu.Unlock()
+	if fn != nil {
+		fn(unit)
+	}
 }
 
 // New returns a Manager that loads units with loader.

@@ -83,6 +83,11 @@ type Status struct {
 	Condition string // the condition that kept it from starting
 	Notify    string // the last STATUS= of a notify service
 	Log       []string
+	// When the service last left and last entered inactive/failed
+	// (systemd's InactiveExitTimestamp=, InactiveEnterTimestamp=;
+	// OnUnitActiveSec= and OnUnitInactiveSec= count from them); zero for
+	// never.
+	LeftInactive, EnteredInactive time.Time
 }
 
 // service is the state machine of one unit.
@@ -117,23 +122,39 @@ type service struct {
 	abort      chan struct{} // open while a start runs; closed by a stop that cancels it
 	notify     *notifySocket
 	logW       *os.File
+
+	leftInactive, enteredInactive time.Time // see Status
 }
 
 func (s *service) set(state, sub string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state != state {
+	changed := s.state != state
+	if changed {
 		s.since = s.m.now()
+		was, is := inactiveOrFailed(s.state), inactiveOrFailed(state)
+		if was && !is {
+			s.leftInactive = s.since
+		}
+		if !was && is {
+			s.enteredInactive = s.since
+		}
 	}
 	s.state, s.sub = state, sub
+	s.mu.Unlock()
+	if changed {
+		s.m.changed(s.unit.Name)
+	}
 }
+
+func inactiveOrFailed(state string) bool { return state == Inactive || state == Failed }
 
 func (s *service) snapshot() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Status{Name: s.unit.Name, Names: s.unit.Names, Description: s.unit.Description,
 		ActiveState: s.state, SubState: s.sub, Result: s.result, MainPID: s.mainPID, Since: s.since,
-		Restarts: s.restarts, Condition: s.condition, Notify: s.notifyMsg}
+		Restarts: s.restarts, Condition: s.condition, Notify: s.notifyMsg,
+		LeftInactive: s.leftInactive, EnteredInactive: s.enteredInactive}
 	if s.lastExit != nil {
 		e := *s.lastExit
 		st.LastExit = &e
@@ -370,23 +391,7 @@ func (s *service) prepare(starting bool) (*execContext, error) {
 	if svc.StandardOutput == "null" && (svc.StandardError == "null" || svc.StandardError == "") {
 		x.out = nil
 	}
-	if svc.User != "" && id.uid != 0 || svc.Group != "" {
-		x.cred = &credential{uid: id.uid, gid: id.gid, groups: id.groups}
-	}
-	dir := svc.WorkingDirectory
-	switch dir {
-	case "":
-		dir = "/"
-	case "~":
-		dir = id.home
-	}
-	x.dir = filepath.Join(o.Root, dir)
-	if fi, err := os.Stat(x.dir); err != nil || !fi.IsDir() {
-		if !svc.WorkingDirOptional {
-			return nil, fmt.Errorf("WorkingDirectory=%s: not a directory", svc.WorkingDirectory)
-		}
-		x.dir = filepath.Join(o.Root, "/")
-	}
+	x.user, x.dir = runAs(svc, id)
 	return x, nil
 }
 

@@ -30,7 +30,10 @@
 //     loop picks, shared by all timers due in that window.
 //
 //   - A clock set back pulls a last trigger that is now in the future back
-//     to now; ClockChanged plans again.
+//     to now; ClockChanged plans again. WallAlarm is how the owner learns
+//     of a clock set without looking: a CLOCK_REALTIME timerfd armed with
+//     TFD_TIMER_ABSTIME|TFD_TIMER_CANCEL_ON_SET, which also wakes it at the
+//     next calendar elapse.
 //
 //   - DST changes follow cron, not systemd 252 (one container, one set of
 //     rules; issue 17): OnCalendar= elapses come from calendar's NextCron. A

@@ -15,6 +15,7 @@ type setter func(u *Unit, a Assignment, v string) error
 
 var unitKeys = map[string]setter{
 	"Description":          func(u *Unit, _ Assignment, v string) error { u.Description = v; return nil },
+	"SourcePath":           func(u *Unit, _ Assignment, v string) error { u.SourcePath = v; return nil },
 	"Documentation":        func(u *Unit, _ Assignment, v string) error { return resettable(&u.Documentation, v, false) },
 	"Wants":                deps(func(u *Unit) *[]string { return &u.Wants }),
 	"Requires":             deps(func(u *Unit) *[]string { return &u.Requires }),
@@ -215,7 +216,7 @@ var notYetKeys = words(`Nice OOMScoreAdjust IOSchedulingClass IOSchedulingPriori
 	CPUSchedulingPriority CPUSchedulingResetOnFork CPUAffinity NUMAPolicy NUMAMask`)
 
 // labelKeys are read and have no effect on how the unit runs under boxinit.
-var labelKeys = words(`SourcePath IgnoreOnIsolate AllowIsolate CollectMode JobTimeoutSec
+var labelKeys = words(`IgnoreOnIsolate AllowIsolate CollectMode JobTimeoutSec
 	JobRunningTimeoutSec JobTimeoutAction OnFailureJobMode RequiresMountsFor WantsMountsFor
 	SyslogFacility SyslogLevel SyslogLevelPrefix LogLevelMax LogExtraFields LogRateLimitIntervalSec
 	LogRateLimitBurst LogNamespace UtmpIdentifier UtmpMode TTYPath TTYReset TTYVHangup TTYVTDisallocate

@@ -16,6 +16,7 @@ type Unit struct {
 
 	Description   string
 	Documentation []string
+	SourcePath    string // the file a generator made the unit from (an /etc/init.d script)
 
 	Wants, Requires, Requisite, BindsTo, PartOf, Upholds, Conflicts []string
 	Before, After                                                   []string

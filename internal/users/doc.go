@@ -11,7 +11,8 @@
 //     gh:/lp: imports, synchronised into ~/.ssh/authorized_keys (managed lines
 //     carry "# boxinit SOURCE"; hand-added lines stay) without following a
 //     link the user planted.
-//   - [Identity.Command]: a command that runs as the user, for the reaper.
+//   - [Command]: a command that runs as the user (or root) inside the root
+//     directory, for the reaper; [Identity.Env] its login environment.
 //
 // Every function takes the root directory of the system it edits.
 package users

@@ -1,7 +1,9 @@
 package users
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,39 +60,89 @@ func LookupIdentity(root, name string) (Identity, error) {
 	return id, nil
 }
 
-// Command builds the command that runs args as the user: its uid, gid and
-// groups, a new session, HOME, USER, LOGNAME, SHELL and PATH set over env
-// (the merged boxinit environment), the home as working directory and
-// stdin from /dev/null. PID 1 itself stays root: the credentials are set in
-// the child only. The umask is boxinit's (022, set at start).
-func (id Identity) Command(args, env []string) *reaper.Cmd {
-	groups := make([]uint32, len(id.Groups))
-	for i, g := range id.Groups {
-		groups[i] = uint32(g)
-	}
-	return &reaper.Cmd{
-		Args: args,
-		Env:  id.Env(env),
-		Dir:  id.Home,
-		Sys: &syscall.SysProcAttr{
-			Setsid:     true,
-			Credential: &syscall.Credential{Uid: uint32(id.UID), Gid: uint32(id.GID), Groups: groups},
-		},
-	}
+// Command is a command to run as a user, or as root: the one builder that
+// boot's hooks and customization, cron's jobs and the services' Exec*
+// lines share. It is a description; [Command.Build] turns it into the
+// reaper's.
+type Command struct {
+	// Root is the tree boxinit works on (--root); Dir is a path inside it.
+	Root string
+	// User is who runs it: its uid, gid and supplementary groups are set in
+	// the child only (PID 1 stays root). nil: root, as boxinit is.
+	User *Identity
+	Args []string
+	// Env is the whole environment, as the caller built it: the user's
+	// login variables ([Identity.Env]) for hooks and jobs, systemd's clean
+	// environment for services. Build changes nothing in it.
+	Env []string
+	// Dir is the working directory as the command sees the tree: "" is
+	// the user's home (root: "/"). It is looked up inside Root.
+	Dir string
+	// DirFallback runs the command in Root's "/" when Dir is not a
+	// directory (cron(8) with a missing home, WorkingDirectory=-…);
+	// otherwise Build fails naming Dir.
+	DirFallback bool
+	// Stdin, Stdout and Stderr default to /dev/null.
+	Stdin, Stdout, Stderr *os.File
 }
 
-// Env returns env with the user's login variables in place of any there.
+// Build returns the reaper's command: the credentials of User, a new
+// session (away from boxinit's terminal and process group, so that a
+// timeout can stop the whole group), the working directory inside Root.
+// The umask is boxinit's (022, set at start).
+func (c Command) Build() (*reaper.Cmd, error) {
+	dir := c.Dir
+	if dir == "" {
+		dir = "/"
+		if c.User != nil && c.User.Home != "" {
+			dir = c.User.Home
+		}
+	}
+	root := c.Root
+	if root == "" {
+		root = "/"
+	}
+	host := filepath.Join(root, filepath.Clean("/"+dir))
+	if fi, err := os.Stat(host); err != nil || !fi.IsDir() {
+		if !c.DirFallback {
+			var pe *fs.PathError
+			switch {
+			case err == nil:
+				err = errors.New("not a directory")
+			case errors.As(err, &pe):
+				err = pe.Err // the path is said once
+			}
+			return nil, fmt.Errorf("working directory %s: %w", host, err)
+		}
+		host = root
+	}
+	sys := &syscall.SysProcAttr{Setsid: true}
+	if id := c.User; id != nil {
+		groups := make([]uint32, len(id.Groups))
+		for i, g := range id.Groups {
+			groups[i] = uint32(g)
+		}
+		sys.Credential = &syscall.Credential{Uid: uint32(id.UID), Gid: uint32(id.GID), Groups: groups}
+	}
+	return &reaper.Cmd{Args: c.Args, Env: c.Env, Dir: host, Stdin: c.Stdin, Stdout: c.Stdout, Stderr: c.Stderr, Sys: sys}, nil
+}
+
+// LoginVars are what login(1) sets for the user besides PATH, in this
+// order: HOME, USER, LOGNAME, SHELL.
+func (id Identity) LoginVars() []string {
+	return []string{"HOME=" + id.Home, "USER=" + id.Name, "LOGNAME=" + id.Name, "SHELL=" + id.Shell}
+}
+
+// Env returns env with the user's login variables and PATH [UserPath] in
+// place of any there, at its end.
 func (id Identity) Env(env []string) []string {
-	set := map[string]string{"HOME": id.Home, "USER": id.Name, "LOGNAME": id.Name, "SHELL": id.Shell, "PATH": UserPath}
+	set := append(id.LoginVars(), "PATH="+UserPath)
 	out := make([]string, 0, len(env)+len(set))
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := set[k]; !ok {
+		if !slices.ContainsFunc(set, func(s string) bool { return strings.HasPrefix(s, k+"=") }) {
 			out = append(out, kv)
 		}
 	}
-	for _, k := range []string{"HOME", "USER", "LOGNAME", "SHELL", "PATH"} {
-		out = append(out, k+"="+set[k])
-	}
-	return out
+	return append(out, set...)
 }

@@ -40,8 +40,12 @@ image: build ## images localhost/boxinit-debian:$(TAG), localhost/boxinit-minima
 	$(ENGINE) build -q -t localhost/boxinit-minimal:$(TAG) images/minimal
 	rm -rf images/minimal/boxinit images/minimal/rootfs
 
-demo: deps-demo ## install what it needs, build the Debian image, run it: boxinit status and how to ssh in
+demo: deps-demo ## install what it needs, build the Debian image with nginx-light, boot it like a VM: boxinit status, its services, how to ssh in
 	@$(MAKE) --no-print-directory image
+	cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) images/debian/boxinit
+	$(ENGINE) build -q --network host --build-arg BASE=localhost/boxinit-base:bookworm --build-arg EXTRA_PACKAGES=nginx-light \
+		-t localhost/boxinit-demo:$(TAG) images/debian
+	rm -f images/debian/boxinit
 	./scripts/demo.sh
 
 demo-pid1: build ## without containers: boxinit as PID 1 of a new PID namespace (root)

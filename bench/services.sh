@@ -15,21 +15,25 @@
 # (HTTP 200), redis (PONG), postgresql (psql select 1) and sshd (banner)
 # answer, probed every 10 ms from inside the container's namespaces
 # (bench/probe.py under nsenter: not a child of its PID 1); PID 1's VmRSS,
-# RssAnon, VmHWM and threads with them running; kill -9 of redis-server until
-# a new one answers; `podman stop -t 10` time and exit code. On the first run
-# of each, PID 1's CPU ticks over IDLE_SECONDS with everything running.
+# RssAnon, RssFile, VmHWM and threads SETTLE_SECONDS after they answer;
+# kill -9 of redis-server until a new one answers; `podman stop -t 10` time
+# and exit code. On the first run of each, PID 1's CPU ticks over
+# IDLE_SECONDS with everything running, and its working set: the file-backed
+# and anonymous KiB it referenced in that idle window (idle-ref-*), then
+# through the kill -9 of redis and a `systemctl status nginx` (used-ref-*).
 #
 # DSR_SRC: a checkout (work tree or git dir) of
 # github.com/gdraheim/docker-systemctl-replacement; its
 # files/docker/systemctl3.py is copied into a temporary build context (never
 # into the repository). Unset or unusable: the boxinit rows only.
 # TAG (dev): the image tag of make image. RUNS (3), LIMIT (30 s: the wait for
-# services and for redis to come back), IDLE_SECONDS (30).
+# services and for redis to come back), SETTLE_SECONDS (5), IDLE_SECONDS (30).
 set -euo pipefail
 tag=${TAG:-dev}
 runs=${RUNS:-3}
 limit=${LIMIT:-30}
 idle=${IDLE_SECONDS:-30}
+settle=${SETTLE_SECONDS:-5}
 here=$(cd "$(dirname "$0")" && pwd)
 img=localhost/boxinit-bench-services:$tag
 ctx=$(mktemp -d)
@@ -45,7 +49,7 @@ build() { # build NAME CONTAINERFILE
 	podman build -q --network host -t "$1" "$ctx" >/dev/null
 }
 
-echo "# bench/services.sh: $(date -u +%FT%TZ), boxinit $(podman run --rm --entrypoint /sbin/boxinit "localhost/boxinit-debian:$tag" version 2>/dev/null || echo '?'), RUNS=$runs LIMIT=$limit IDLE_SECONDS=$idle"
+echo "# bench/services.sh: $(date -u +%FT%TZ), boxinit $(podman run --rm --entrypoint /sbin/boxinit "localhost/boxinit-debian:$tag" version 2>/dev/null || echo '?'), RUNS=$runs LIMIT=$limit SETTLE_SECONDS=$settle IDLE_SECONDS=$idle"
 cp "$here/probe.py" "$ctx/probe.py"
 build "$img" "FROM localhost/boxinit-debian:$tag
 RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && \\
@@ -89,6 +93,17 @@ image_of() {
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+memory() { # PID 1's memory in KiB, key=value
+	awk '/^(VmRSS|RssAnon|RssFile|VmHWM|Threads):/ {sub(":", "", $1); printf "%s=%s ", $1, $2}' "/proc/$1/status"
+}
+
+# referenced PREFIX PID: the KiB of PID's file-backed (the binary, libraries)
+# and anonymous pages used since its clear_refs was written: its working set.
+referenced() {
+	awk -v p="$1" '/^[0-9a-f]+-[0-9a-f]+ / {file = ($6 ~ /^\//)} /^Referenced:/ {if (file) f += $2; else a += $2}
+		END {printf "%s-ref-file=%d %s-ref-anon=%d ", p, f, p, a}' "/proc/$2/smaps"
+}
+
 run_one() { # run_one CONTENDER RUN
 	local c=$1 i=$2 name=boxinit-bench-$1 t0 pid up mem back cpu="" s0 s1 code
 	podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
@@ -97,16 +112,21 @@ run_one() { # run_one CONTENDER RUN
 	podman run -d --name "$name" $(image_of "$c") >/dev/null
 	pid=$(podman inspect -f '{{.State.Pid}}' "$name")
 	up=$(nsenter -t "$pid" -a python3 /usr/local/lib/boxinit-bench/probe.py up "$t0" "$limit")
-	sleep 1
-	mem=$(awk '/^(VmRSS|RssAnon|VmHWM|Threads):/ {sub(":", "", $1); printf "%s=%s ", $1, $2}' "/proc/$pid/status")
+	sleep "$settle"
+	mem=$(memory "$pid")
 	if [ "$i" = 1 ]; then
+		echo 1 >"/proc/$pid/clear_refs"
 		s0=$(ticks "$pid")
 		sleep "$idle"
 		s1=$(ticks "$pid")
-		cpu="idle-ticks/${idle}s=$((s1 - s0)) "
-		mem=$(awk '/^(VmRSS|RssAnon|VmHWM|Threads):/ {sub(":", "", $1); printf "%s=%s ", $1, $2}' "/proc/$pid/status")
+		cpu="idle-ticks/${idle}s=$((s1 - s0)) $(referenced idle "$pid")"
+		mem=$(memory "$pid")
 	fi
 	back=$(nsenter -t "$pid" -a python3 /usr/local/lib/boxinit-bench/probe.py redis-back "$limit")
+	if [ "$i" = 1 ]; then
+		podman exec "$name" systemctl status nginx >/dev/null 2>&1 || true
+		cpu+="$(referenced used "$pid")"
+	fi
 	s0=$(date +%s.%N)
 	podman stop -t 10 "$name" >/dev/null
 	s1=$(date +%s.%N)

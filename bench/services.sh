@@ -42,8 +42,9 @@ trap 'rm -rf "$ctx"' EXIT
 # FIXES: what the anchor needs by hand on this image (dsr-fixed). sshd: no
 # host keys (nothing makes them at boot); postgresql: its cluster's unit
 # comes from a generator the anchor does not run, so it is enabled by a link;
-# redis: the unit has no RestartSec= (systemd's default is 100 ms), which the
-# anchor reads as minutes (issue 16 measured ~200 s), so a drop-in says 1 s.
+# redis: the unit has no RestartSec= (systemd's default is 100 ms); without
+# one the anchor did not bring a killed redis back within LIMIT (issue 16 saw
+# ~200 s), so a drop-in says 1 s.
 FIXES='ssh-keygen -A && ln -s /lib/systemd/system/postgresql@.service /etc/systemd/system/multi-user.target.wants/postgresql@15-main.service && mkdir -p /etc/systemd/system/redis-server.service.d && printf "[Service]\nRestartSec=1\n" > /etc/systemd/system/redis-server.service.d/restart.conf'
 
 build() { # build NAME CONTAINERFILE

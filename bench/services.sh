@@ -18,7 +18,8 @@
 # RssAnon, RssFile, VmHWM and threads SETTLE_SECONDS after they answer;
 # kill -9 of redis-server until a new one answers; `podman stop -t 10` time
 # and exit code. On the first run of each, PID 1's CPU ticks over
-# IDLE_SECONDS with everything running, and its working set: the file-backed
+# IDLE_SECONDS with everything running, its memory after it (idle-*), and its
+# working set: the file-backed
 # and anonymous KiB it referenced in that idle window (idle-ref-*), then
 # through the kill -9 of redis and a `systemctl status nginx` (used-ref-*).
 #
@@ -122,8 +123,7 @@ run_one() { # run_one CONTENDER RUN
 		s0=$(ticks "$pid")
 		sleep "$idle"
 		s1=$(ticks "$pid")
-		cpu="idle-ticks/${idle}s=$((s1 - s0)) $(referenced idle "$pid")"
-		mem=$(memory "$pid")
+		cpu="idle-ticks/${idle}s=$((s1 - s0)) $(referenced idle "$pid")$(memory "$pid" | sed 's/\([A-Za-z]*=\)/idle-\1/g')"
 	fi
 	back=$(nsenter -t "$pid" -a python3 /usr/local/lib/boxinit-bench/probe.py redis-back "$limit")
 	if [ "$i" = 1 ]; then

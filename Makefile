@@ -40,8 +40,12 @@ image: build ## images localhost/boxinit-debian:$(TAG), localhost/boxinit-minima
 	$(ENGINE) build -q -t localhost/boxinit-minimal:$(TAG) images/minimal
 	rm -rf images/minimal/boxinit images/minimal/rootfs
 
-demo: deps-demo ## install what it needs, build the Debian image, run it: boxinit status and how to ssh in
+demo: deps-demo ## install what it needs, build the Debian image with nginx-light, boot it like a VM: boxinit status, its services, how to ssh in
 	@$(MAKE) --no-print-directory image
+	cp $(BIN)/boxinit-linux-$$($(GO) env GOARCH) images/debian/boxinit
+	$(ENGINE) build -q --network host --build-arg BASE=localhost/boxinit-base:bookworm --build-arg EXTRA_PACKAGES=nginx-light \
+		-t localhost/boxinit-demo:$(TAG) images/debian
+	rm -f images/debian/boxinit
 	./scripts/demo.sh
 
 demo-pid1: build ## without containers: boxinit as PID 1 of a new PID namespace (root)
@@ -57,7 +61,7 @@ test: deps ## the whole test suite; builds the images for the e2e tests when $(E
 e2e: image ## only the end-to-end tests against the image
 	$(GO) test -count=1 -v ./e2e
 
-bench: build ## benchmarks: boxinit side by side with tini, the old rc.local and supercronic (root); the table of issue 19 at the end
+bench: build ## benchmarks: boxinit side by side with tini, the old rc.local, supercronic and docker-systemctl-replacement (DSR_SRC=dir; root); the tables of issues 19 and 16 at the end
 	@sc=$$(./bench/supercronic.sh); out=$$(mktemp); \
 	BOXINIT_BENCH_BIN=$(CURDIR)/$(BIN)/boxinit BOXINIT_BENCH_SUPERCRONIC=$$sc \
 	$(GO) test -run '^$$' -bench 'Footprint|EarlySIGTERM|Reap' -benchtime 1x -count 1 ./cmd/boxinit | tee $$out && \
@@ -67,6 +71,10 @@ bench: build ## benchmarks: boxinit side by side with tini, the old rc.local and
 	$(GO) test -run '^$$' -bench 'Cron' -benchtime 1x -count 1 -v ./cmd/boxinit && \
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/... && \
 	echo && awk -f bench/table.awk $$out; rm -f $$out
+	@if [ "$(ENGINE)" = podman ] && [ "$$(id -u)" = 0 ]; then \
+		$(MAKE) --no-print-directory image >/dev/null && out=$$(mktemp) && \
+		TAG=$(TAG) DSR_SRC=$(DSR_SRC) ./bench/services.sh | tee $$out && echo && awk -f bench/services.awk $$out; rm -f $$out; \
+	else echo "bench: services side by side skipped (needs podman and root)"; fi
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz FuzzParseStat -fuzztime $(or $(FUZZTIME),30s) ./internal/procfs

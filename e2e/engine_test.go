@@ -139,7 +139,8 @@ func TestDemoScript_WithENGINEDockerRunsTheImageWithDocker(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	calls, err := os.ReadFile(log)
 	require.NoError(t, err)
-	assert.Contains(t, string(calls), "run -d --name boxinit-demo --network host -v "+dir+"/rc.env:/etc/rc.env:ro localhost/boxinit-debian:x1 /usr/sbin/sshd -D -e -p 2299\n")
+	assert.Contains(t, string(calls), "run -d --name boxinit-demo -p 127.0.0.1:2299:22 -p 127.0.0.1:8080:80 -v "+dir+"/rc.env:/etc/rc.env:ro --entrypoint /sbin/boxinit localhost/boxinit-demo:x1\n",
+		"the demo image, booted like a VM: no command, sshd from ssh.service")
 	assert.Contains(t, string(calls), "exec boxinit-demo boxinit status --ready\n")
 	assert.Contains(t, string(out), "state: ready since (fake docker)")
 	assert.Contains(t, string(out), "ssh -p 2299 -i "+dir+"/id_ed25519")
@@ -200,6 +201,7 @@ func TestMakefile_ENGINEDockerBuildsTheImagesWithDocker(t *testing.T) {
 	}
 	out, err := exec.Command("make", "-n", "-C", "..", "demo", "ENGINE=docker").CombinedOutput()
 	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "docker build -q --network host --build-arg BASE=localhost/boxinit-base:bookworm --build-arg EXTRA_PACKAGES=nginx-light")
 	assert.Less(t, strings.Index(string(out), "./scripts/deps.sh demo"), strings.Index(string(out), "docker build"), "make demo installs what it needs first")
 }
 

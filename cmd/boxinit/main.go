@@ -338,6 +338,7 @@ func run(args []string, sigs *reaper.Signals, stderr io.Writer) int {
 		scheduler.Start()
 	}
 	view.setState(status.Ready)
+	returnFreedMemory()
 	return r.Supervise(opts)
 }
 

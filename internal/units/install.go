@@ -150,7 +150,7 @@ func (l *Loader) templateInstall(name string) (string, error) {
 func (l *Loader) makeLink(link, target string) (*Change, error) {
 	host := filepath.Join(l.Root, link)
 	if cur, err := os.Readlink(host); err == nil {
-		if cur == target {
+		if l.sameFile(cur, target) {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("cannot link %s to %s: it exists and points to %s", link, target, cur)
@@ -187,7 +187,7 @@ func (l *Loader) Disable(names ...string) ([]Change, error) {
 			}
 		}
 		for _, a := range u.Install.Alias {
-			if t, err := os.Readlink(filepath.Join(cfg, a)); err == nil && t == u.Fragment {
+			if t, err := os.Readlink(filepath.Join(cfg, a)); err == nil && l.sameFile(t, u.Fragment) {
 				remove = append(remove, path.Join(EnableDir, a))
 			}
 		}
@@ -273,9 +273,27 @@ func (l *Loader) EnabledState(name string) (string, error) {
 		return "static", nil
 	}
 	for link, target := range links {
-		if t, err := os.Readlink(filepath.Join(l.Root, link)); err == nil && t == target {
+		if t, err := os.Readlink(filepath.Join(l.Root, link)); err == nil && l.sameFile(t, target) {
 			return "enabled", nil
 		}
 	}
 	return "disabled", nil
+}
+
+// sameFile reports whether two link targets name one file inside the root:
+// deb-systemd-helper links /lib/systemd/system/X where /lib is Debian 12's
+// merged-/usr link to usr/lib, and systemctl links /usr/lib/systemd/system/X.
+func (l *Loader) sameFile(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if !path.IsAbs(a) || !path.IsAbs(b) {
+		return false
+	}
+	ra, err := resolve(l.Root, a)
+	if err != nil {
+		return false
+	}
+	rb, err := resolve(l.Root, b)
+	return err == nil && ra == rb
 }

@@ -132,3 +132,33 @@ func TestEnabledState_OfATemplateWithoutDefaultInstanceIsStaticDisabledOrIndirec
 	assert.Equal(t, "enabled", state("redis-server@6380.service"))
 	assert.Equal(t, "disabled", state("redis-server@6381.service"))
 }
+
+// Debian 12 merges /usr: /lib is a link to usr/lib. deb-systemd-helper
+// (no systemctl in the image yet) links /lib/systemd/system/X, systemctl
+// links the path it found the unit at; both are the unit enabled, and
+// enabling again or disabling treats them as one.
+func TestEnabledState_ALinkThroughMergedUsrIsTheSameUnit(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "usr/lib/systemd/system"), 0o755))
+	require.NoError(t, os.Symlink("usr/lib", filepath.Join(root, "lib")))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "usr/lib/systemd/system/ssh.service"),
+		[]byte("[Service]\nExecStart=/usr/sbin/sshd -D\n\n[Install]\nWantedBy=multi-user.target\nAlias=sshd.service\n"), 0o644))
+	wants := filepath.Join(root, "etc/systemd/system/multi-user.target.wants")
+	require.NoError(t, os.MkdirAll(wants, 0o755))
+	require.NoError(t, os.Symlink("/lib/systemd/system/ssh.service", filepath.Join(wants, "ssh.service")))
+	require.NoError(t, os.Symlink("/lib/systemd/system/ssh.service", filepath.Join(root, "etc/systemd/system/sshd.service")))
+	l, err := NewLoader(root)
+	require.NoError(t, err)
+	st, err := l.EnabledState("ssh.service")
+	require.NoError(t, err)
+	assert.Equal(t, "enabled", st)
+	changes, err := l.Enable("ssh.service")
+	require.NoError(t, err)
+	assert.Empty(t, changes, "already enabled: nothing to link")
+	changes, err = l.Disable("ssh.service")
+	require.NoError(t, err)
+	assert.Len(t, changes, 2, "the wants link and the alias go")
+	st, err = l.EnabledState("ssh.service")
+	require.NoError(t, err)
+	assert.Equal(t, "disabled", st)
+}

@@ -56,7 +56,7 @@ test: deps ## the whole test suite; builds the images for the e2e tests when $(E
 	@if command -v $(ENGINE) >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory image; \
 	else echo "test: no $(ENGINE) or not root: the e2e tests will skip"; fi
 	@servers=$$(scripts/test-servers.sh 2>/dev/null) || { echo "test: could not unpack Debian's nginx and redis-server: TestRealNginx and TestRealRedis will skip"; servers=; }; \
-	echo "env $$servers $(GO) test -count=1 ./..."; env $$servers $(GO) test -count=1 ./...
+	echo env $$servers $(GO) test -count=1 ./...; env $$servers $(GO) test -count=1 ./...
 
 e2e: image ## only the end-to-end tests against the image
 	$(GO) test -count=1 -v ./e2e

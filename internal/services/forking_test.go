@@ -2,6 +2,7 @@ package services
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/boxinit/boxinit/internal/testutil"
 )
 
 // A classic double-forking daemon, as nginx or any SysV daemon: the
@@ -84,4 +87,44 @@ func TestService_NotifyMAINPIDIsAdoptedAndItsExitStatusKnown(t *testing.T) {
 	st = f.eventually(t, "n.service", func(st Status) bool { return st.ActiveState == Failed }, "failed")
 	assert.Equal(t, &Exit{Code: 4, Known: true}, st.LastExit, "the MAINPID= process %d ended with 4", daemon)
 	assert.Equal(t, "exit-code", st.Result)
+}
+
+// A PID file that someone other than root could have written (redis,
+// postgres and the like write theirs as their user) is taken only when it
+// names a process of the unit, as systemd does: otherwise a user could
+// make boxinit adopt any process and signal it as root when the unit stops.
+func TestService_APIDFileNotRootsNamingAProcessOutsideTheUnitIsRefused(t *testing.T) {
+	testutil.RequireRoot(t) // the PID file is chowned to a user
+	victim := exec.Command("sleep", "100")
+	require.NoError(t, victim.Start())
+	t.Cleanup(func() { _ = victim.Process.Kill(); _ = victim.Wait() })
+	script := "#!/bin/sh\necho " + strconv.Itoa(victim.Process.Pid) + " > \"$(dirname \"$0\")/run/d.pid\"\n" +
+		"chown 1000 \"$(dirname \"$0\")/run/d.pid\"\n( sleep 100 & )\nexit 0\n"
+	f := setup(t, map[string]string{"d.service": "[Service]\nType=forking\nPIDFile=/run/d.pid\nTimeoutStartSec=1s\nExecStart=ROOT/daemon\n"})
+	require.NoError(t, os.MkdirAll(filepath.Join(f.root, "run"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(f.root, "daemon"), []byte(script), 0o755))
+	err := f.m.Start(ctx, "d.service")
+	require.Error(t, err, "no main process of the unit was named")
+	assert.NotEqual(t, victim.Process.Pid, f.status(t, "d.service").MainPID)
+	_ = f.m.Stop(ctx, "d.service")
+	assert.NoError(t, victim.Process.Signal(unix.Signal(0)), "the process outside the unit was not signalled")
+
+	// a user's PID file naming a process of the unit is taken
+	script = "#!/bin/sh\n( exec sleep 100 & )\nsleep 0.1\npgrep -n -x sleep > \"$(dirname \"$0\")/run/d.pid\"\nchown 1000 \"$(dirname \"$0\")/run/d.pid\"\nexit 0\n"
+	require.NoError(t, os.WriteFile(filepath.Join(f.root, "daemon"), []byte(script), 0o755))
+	require.NoError(t, f.m.Start(ctx, "d.service"), "a pid of the unit in a user's PID file is taken")
+	assert.NotZero(t, f.status(t, "d.service").MainPID)
+	require.NoError(t, f.m.Stop(ctx, "d.service"))
+
+	// and so is one of the file owner's own processes outside the unit
+	// (postgres's pg_ctl puts the postmaster in a session of its own, and
+	// it writes its PID file as postgres): its owner could signal it anyway
+	own := exec.Command("setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "sleep", "100")
+	require.NoError(t, own.Start())
+	t.Cleanup(func() { _ = own.Process.Kill(); _ = own.Wait() })
+	script = "#!/bin/sh\necho " + strconv.Itoa(own.Process.Pid) + " > \"$(dirname \"$0\")/run/d.pid\"\n" +
+		"chown 1000 \"$(dirname \"$0\")/run/d.pid\"\nexit 0\n"
+	require.NoError(t, os.WriteFile(filepath.Join(f.root, "daemon"), []byte(script), 0o755))
+	require.NoError(t, f.m.Start(ctx, "d.service"), "the owner's own process is taken")
+	assert.Equal(t, own.Process.Pid, f.status(t, "d.service").MainPID)
 }

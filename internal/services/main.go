@@ -3,11 +3,15 @@ package services
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/boxinit/boxinit/internal/reaper"
 	"github.com/boxinit/boxinit/internal/units"
@@ -90,11 +94,24 @@ func (s *service) forked(x *execContext, p *reaper.Proc, argv []string, mark rea
 	}
 	var main *reaper.Proc
 	if f := s.svc.PIDFile; f != "" {
+		refused := false
 		for {
 			// Whether any process is left is asked before the file is
 			// read: a daemon that wrote it and ended in between is found.
-			none := len(s.processes()) == 0
-			pid, err := readPIDFile(filepath.Join(x.root, f))
+			procs := s.processes()
+			none := len(procs) == 0
+			pid, owner, err := readPIDFile(filepath.Join(x.root, f))
+			if err == nil && owner != 0 && !slices.Contains(procs, pid) && procOwner(s.m.o.ProcDir, pid) != int(owner) {
+				// A PID file someone else could have written names a
+				// process of the unit or one of that someone's own, or none
+				// is taken: boxinit would signal it as root when the unit
+				// stops (systemd asks for the unit's cgroup).
+				if !refused {
+					s.log.Warn("PIDFile= refused: the pid is neither a process of the unit nor one of the file owner's, and the file is not root's", "file", f, "pid", pid, "owner", owner)
+					refused = true
+				}
+				err = errNotOurs
+			}
 			if err == nil {
 				if main, err = s.m.o.Run.Adopt(pid, mark); err == nil {
 					break
@@ -129,17 +146,40 @@ func (s *service) forked(x *execContext, p *reaper.Proc, argv []string, mark rea
 	return nil
 }
 
-// readPIDFile reads a PID file: one positive number.
-func readPIDFile(p string) (int, error) {
-	b, err := os.ReadFile(p)
+// procOwner is the uid owning /proc/PID (the process's effective uid), -1
+// when it is gone.
+func procOwner(procDir string, pid int) int {
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(procDir, strconv.Itoa(pid)), &st); err != nil {
+		return -1
+	}
+	return int(st.Uid)
+}
+
+// errNotOurs: a PID file not root's names a process outside the unit.
+var errNotOurs = errors.New("the pid is neither a process of the unit nor one of the file owner's, and the file is not root's")
+
+// readPIDFile reads a PID file: one positive number, and the uid owning
+// the file (what it links to) read.
+func readPIDFile(p string) (pid int, owner uint32, err error) {
+	f, err := os.Open(p)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return 0, 0, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 64))
+	if err != nil {
+		return 0, 0, err
+	}
+	pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("PID file %s: %q is not a pid", p, strings.TrimSpace(string(b)))
+		return 0, 0, fmt.Errorf("PID file %s: %q is not a pid", p, strings.TrimSpace(string(b)))
 	}
-	return pid, nil
+	return pid, st.Uid, nil
 }
 
 // awaitReady waits for READY=1 of a Type=notify service, failing when the

@@ -31,9 +31,11 @@ func TestInit_RunsCronJobsAsTheUserAndLosesNoStatusDuringAnOrphanStorm(t *testin
 	storm := strings.Join(testutil.Prog(t, "orphans", "10000"), " ")
 	p := startInit(t, "--root="+root, "--ready-file=/ready", "--cron=/etc/crontab,/etc/cron.d", "--",
 		"sh", "-c", storm+" > /dev/null; "+storm+" > /dev/null; touch "+out+"/stormed; sleep 60")
-	eventually(t, 60*time.Second, "five runs of the job", func() bool {
-		b, _ := os.ReadFile(out + "/uids")
-		return strings.Count(string(b), "\n") >= 5
+	finishedLine := regexp.MustCompile(`msg="job finished" job=/etc/cron.d/job:1 user=human run=\d+ schedule="@every 1s" code=(-?\d+)`)
+	// five runs done and logged (a run that has written its uid may still
+	// be going when SIGTERM comes: the stop ends it unlogged)
+	eventually(t, 60*time.Second, "five runs of the job finished", func() bool {
+		return len(finishedLine.FindAllString(p.out.String(), -1)) >= 5
 	})
 	waitFile(t, out+"/stormed", 60*time.Second)
 	eventually(t, 30*time.Second, "the storms are reaped", func() bool {
@@ -54,7 +56,7 @@ func TestInit_RunsCronJobsAsTheUserAndLosesNoStatusDuringAnOrphanStorm(t *testin
 	for _, uid := range strings.Fields(string(b)) {
 		assert.Equal(t, "1000", uid)
 	}
-	finished := regexp.MustCompile(`msg="job finished" job=/etc/cron.d/job:1 user=human run=\d+ schedule="@every 1s" code=(-?\d+)`).FindAllStringSubmatch(p.out.String(), -1)
+	finished := finishedLine.FindAllStringSubmatch(p.out.String(), -1)
 	require.GreaterOrEqual(t, len(finished), 5, "%s", p.out.String())
 	for _, m := range finished {
 		assert.Equal(t, "7", m[1], "a job's exit status was lost or wrong")

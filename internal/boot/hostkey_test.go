@@ -1,0 +1,64 @@
+package boot
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/ssh"
+)
+
+// Host keys that ssh-keygen made (OpenSSH format, and PEM PKCS#1 with -m
+// PEM): the public key read from the private key file's header is the one
+// in ssh-keygen's .pub, without the cost of parsing the private part.
+func TestHostPublicKey_IsTheKeySSHKeygenPutInThePubFile(t *testing.T) {
+	if _, err := exec.LookPath("ssh-keygen"); err != nil {
+		t.Skip("requires ssh-keygen")
+	}
+	dir := t.TempDir()
+	for _, k := range [][]string{{"rsa", "-b", "3072"}, {"ecdsa"}, {"ed25519"}, {"rsa", "-m", "PEM"}} {
+		path := filepath.Join(dir, k[0]+"-"+k[len(k)-1])
+		out, err := exec.Command("ssh-keygen", append([]string{"-q", "-N", "", "-f", path, "-t"}, k...)...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		priv, err := os.ReadFile(path)
+		require.NoError(t, err)
+		pubFile, err := os.ReadFile(path + ".pub")
+		require.NoError(t, err)
+		want, _, _, _, err := ssh.ParseAuthorizedKey(pubFile)
+		require.NoError(t, err)
+		got, err := hostPublicKey(priv)
+		require.NoError(t, err, k)
+		assert.Equal(t, want.Marshal(), got.Marshal(), k)
+	}
+}
+
+func TestHostPublicKey_RefusesWhatIsNoSingleOpenSSHKey(t *testing.T) {
+	if _, err := exec.LookPath("ssh-keygen"); err != nil {
+		t.Skip("requires ssh-keygen")
+	}
+	dir := t.TempDir()
+	out, err := exec.Command("ssh-keygen", "-q", "-N", "", "-t", "ed25519", "-f", dir+"/k").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	priv, err := os.ReadFile(dir + "/k")
+	require.NoError(t, err)
+	_, err = hostPublicKey(priv)
+	require.NoError(t, err)
+	for name, data := range map[string][]byte{
+		"empty":     nil,
+		"not PEM":   []byte("hello\n"),
+		"truncated": append(append([]byte{}, priv[:len(priv)/2]...), []byte("\n-----END OPENSSH PRIVATE KEY-----\n")...),
+	} {
+		_, err := hostPublicKey(data)
+		assert.Error(t, err, name)
+	}
+}
+
+func FuzzHostPublicKey(f *testing.F) {
+	f.Add([]byte("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB\n-----END OPENSSH PRIVATE KEY-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = hostPublicKey(data) // never panics, whatever the file holds
+	})
+}

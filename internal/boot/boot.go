@@ -83,6 +83,10 @@ func New(cfg *Config, log *slog.Logger, run Starter) *Boot {
 type step struct {
 	name  string
 	fatal bool
+	// ahead: the step may run while the next one does (it reads and writes
+	// nothing the next one does, and never stops the boot); its result is
+	// still reported first.
+	ahead bool
 	run   func(b *Boot, ctx context.Context) (Outcome, string, error)
 }
 
@@ -93,13 +97,13 @@ func (s step) String() string { return s.name }
 func fail(err error) (Outcome, string, error) { return "", "", err }
 
 var steps = []step{
-	{"hostname", false, (*Boot).hostname},
-	{"sshd", true, (*Boot).sshd},
-	{"user", true, (*Boot).user},
-	{"keys", false, (*Boot).keys},
-	{"hooks", true, (*Boot).hooks},
-	{"customize", false, (*Boot).customize},
-	{"ready", true, (*Boot).ready},
+	{"hostname", false, true, (*Boot).hostname}, // /etc/hostname, /etc/hosts, sethostname: alongside sshd
+	{"sshd", true, false, (*Boot).sshd},
+	{"user", true, false, (*Boot).user},
+	{"keys", false, false, (*Boot).keys},
+	{"hooks", true, false, (*Boot).hooks},
+	{"customize", false, false, (*Boot).customize},
+	{"ready", true, false, (*Boot).ready},
 }
 
 // StepNames lists the steps in order.
@@ -122,28 +126,56 @@ func (b *Boot) Run(ctx context.Context, onResult func(Result)) error {
 	for _, dir := range []string{"/etc", "/etc/sudoers.d"} { // left by a boot killed mid-write
 		sysfile.RemoveStaleTemps(b.cfg.path(dir))
 	}
-	for _, s := range steps {
+	var ahead chan func() error // the report of a step still running ahead
+	for i, s := range steps {
 		start := time.Now()
+		if s.ahead && i+1 < len(steps) {
+			ahead = make(chan func() error, 1)
+			go func(s step, done chan<- func() error) {
+				outcome, msg, err := s.run(b, ctx)
+				took := time.Since(start)
+				done <- func() error { return b.finish(ctx, s, took, outcome, msg, err, onResult) }
+			}(s, ahead)
+			continue
+		}
 		outcome, msg, err := s.run(b, ctx)
-		if ctx.Err() != nil && err == nil {
-			err = ctx.Err()
-		}
-		if err != nil {
-			outcome = Warning
-			if s.fatal || ctx.Err() != nil {
-				outcome = Failed
+		took := time.Since(start)
+		if ahead != nil { // reported first: the order of the steps stays
+			report := <-ahead
+			ahead = nil
+			if err := report(); err != nil {
+				return err
 			}
-			msg = err.Error()
 		}
-		res := Result{Step: s.name, Outcome: outcome, Duration: time.Since(start), Message: msg}
-		b.logResult(res)
-		if onResult != nil {
-			onResult(res)
+		if err := b.finish(ctx, s, took, outcome, msg, err, onResult); err != nil {
+			return err
 		}
-		if outcome == Failed {
-			_ = RemoveReady(b.cfg)
-			return fmt.Errorf("boot: %s: %w", s, err)
+	}
+	return nil
+}
+
+// finish reports one step's end: its outcome (an error is a warning, or a
+// failure in a fatal step or once ctx is done), the log line, onResult;
+// after a failure it removes the ready file and returns the error.
+func (b *Boot) finish(ctx context.Context, s step, took time.Duration, outcome Outcome, msg string, err error, onResult func(Result)) error {
+	if ctx.Err() != nil && err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		outcome = Warning
+		if s.fatal || ctx.Err() != nil {
+			outcome = Failed
 		}
+		msg = err.Error()
+	}
+	res := Result{Step: s.name, Outcome: outcome, Duration: took, Message: msg}
+	b.logResult(res)
+	if onResult != nil {
+		onResult(res)
+	}
+	if outcome == Failed {
+		_ = RemoveReady(b.cfg)
+		return fmt.Errorf("boot: %s: %w", s, err)
 	}
 	return nil
 }

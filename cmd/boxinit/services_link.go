@@ -76,8 +76,25 @@ func linkInit(root, self string, log *slog.Logger) {
 }
 
 // calledAsInit reports whether argv[0] names init (the /sbin/init link)
-// while boxinit is not PID 1: the system's init runs already.
-func calledAsInit(argv0 string) bool { return filepath.Base(argv0) == "init" && os.Getpid() != 1 }
+// while this same binary already runs as PID 1: the system's init runs.
+// Called as init in any other case (an image's ENTRYPOINT ["/sbin/init"]
+// under another init), boxinit is boxinit.
+func calledAsInit(argv0 string) bool {
+	return filepath.Base(argv0) == "init" && os.Getpid() != 1 && samePID1(procSelfExe, "/proc/1/exe")
+}
+
+const procSelfExe = "/proc/self/exe"
+
+// samePID1 reports whether the two executables are one file (PID 1's is
+// unreadable when it is not ours to see: then it is not known to be).
+func samePID1(self, pid1 string) bool {
+	a, err := os.Stat(self)
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(pid1)
+	return err == nil && os.SameFile(a, b)
+}
 
 // runInitLink answers `init --version` and refuses anything else: this
 // system's init is the boxinit that runs as PID 1.

@@ -99,10 +99,26 @@ func TestLinkTools_GivesAnImageWithoutSbinInitBoxinitAsInitAlsoThroughMergedUsr(
 func TestInitLink_CalledAsInitWhileBoxinitIsPID1ItStartsNothing(t *testing.T) {
 	link := filepath.Join(t.TempDir(), "init")
 	require.NoError(t, os.Symlink(boxinitBin, link))
-	out, err := exec.Command(link, "--version").Output()
-	require.NoError(t, err)
+	// PID 1 of a namespace is this boxinit binary (sleeping), and init is
+	// called inside it
+	ns := exec.Command("unshare", "--pid", "--fork", "--mount-proc", boxinitBin, "--services=false", "--cron=", "--socket=", "--",
+		"sh", "-c", link+" --version; "+link+" 2>&1; echo code=$?")
+	out, err := ns.CombinedOutput()
+	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "(init)")
-	out, err = exec.Command(link).CombinedOutput()
-	assert.Error(t, err)
 	assert.Contains(t, string(out), "this system's init is boxinit, running as PID 1")
+	assert.Contains(t, string(out), "code=2")
+
+	// where PID 1 is something else, init is boxinit itself
+	out, err = exec.Command(link, "version").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.NotContains(t, string(out), "this system's init")
+}
+
+func TestSamePID1_OnlyForTheSameFile(t *testing.T) {
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	assert.True(t, samePID1(exe, procSelfExe))
+	assert.False(t, samePID1(exe, "/bin/sh"))
+	assert.False(t, samePID1(exe, "/nonexistent"))
 }

@@ -62,8 +62,8 @@ func GenerateSysV(root, outDir string) ([]string, error) {
 	for _, de := range des {
 		script := "/etc/init.d/" + de.Name()
 		name := strings.TrimSuffix(de.Name(), ".sh") + ".service"
-		if native[name] || hiddenOrBackup(de.Name()) {
-			continue
+		if _, err := ParseName(name); err != nil || native[name] || hiddenOrBackup(de.Name()) {
+			continue // not a unit name (a newline in it would write unit lines), a native unit, a leftover
 		}
 		fi, err := os.Stat(filepath.Join(root, script))
 		if err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 || fi.Size() > 1<<20 {
@@ -80,7 +80,7 @@ func GenerateSysV(root, outDir string) ([]string, error) {
 		made = append(made, name)
 		for _, p := range provides {
 			alias := p + ".service"
-			if alias == name || native[alias] {
+			if _, err := ParseName(alias); err != nil || alias == name || native[alias] {
 				continue
 			}
 			_ = os.Symlink(name, filepath.Join(outDir, alias))

@@ -92,3 +92,19 @@ func TestGenerateSysV_AGeneratedUnitLoadsAsAForkingServiceThatRemainsAfterExit(t
 	assert.NotNil(t, plan.Job("xinetd.service"), "an S link in rc2.d makes it start at boot")
 	assert.Nil(t, plan.Job("early.service"), "rcS.d is not read")
 }
+
+// A script name that is no unit name (systemd refuses it too) makes no
+// unit: a newline in it would otherwise write lines of its own.
+func TestGenerateSysV_AScriptWhoseNameIsNoUnitNameMakesNoUnit(t *testing.T) {
+	root := t.TempDir()
+	initd := filepath.Join(root, "etc/init.d")
+	require.NoError(t, os.MkdirAll(initd, 0o755))
+	for _, n := range []string{"evil\nExecStartPre=x", "sp ace", "good"} {
+		require.NoError(t, os.WriteFile(filepath.Join(initd, n), []byte("#!/bin/sh\n### BEGIN INIT INFO\n# Provides: good bad$name\n### END INIT INFO\n"), 0o755))
+	}
+	out := t.TempDir()
+	made, err := GenerateSysV(root, out)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"good.service"}, made)
+	assert.Equal(t, []string{"good.service"}, tree(t, out), "no alias from a Provides: name that is no unit name")
+}

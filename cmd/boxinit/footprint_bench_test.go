@@ -353,13 +353,20 @@ func children(pid int) (n int, sleeping bool) {
 }
 
 // schedNs is the CPU time of every thread of pid, in ns (schedstat).
-func schedNs(pid int) int64 {
+func schedNs(pid int) int64 { return schedstat(pid, 0) }
+
+// schedRuns is how many times the threads of pid were scheduled (the third
+// field of schedstat): each wake-up counts.
+func schedRuns(pid int) int64 { return schedstat(pid, 2) }
+
+// schedstat sums one field of /proc/PID/task/*/schedstat over the threads.
+func schedstat(pid, field int) int64 {
 	stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
 	var total int64
 	for _, s := range stats {
 		data, _ := os.ReadFile(s)
-		if f := strings.Fields(string(data)); len(f) > 0 {
-			n, _ := strconv.ParseInt(f[0], 10, 64)
+		if f := strings.Fields(string(data)); len(f) > field {
+			n, _ := strconv.ParseInt(f[field], 10, 64)
 			total += n
 		}
 	}

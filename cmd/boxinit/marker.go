@@ -44,11 +44,11 @@ func clearSystemdMarker(root string, log *slog.Logger) {
 // directories that are root's and writable by root alone (nothing a user
 // made can redirect it).
 func makeSystemdMarker(root string, log *slog.Logger) {
-	if err := mkdirRootOwned(root, "/run/systemd"); err != nil {
-		log.Warn("services: no "+markerDir+" marker: packages installed now are enabled but not started, and cron.d twins of timers run", "reason", err)
-		return
+	err := mkdirRootOwned(root, filepath.Dir(markerDir))
+	if err == nil {
+		err = mkdirRootOwned(root, markerDir)
 	}
-	if err := mkdirRootOwned(root, markerDir); err != nil {
+	if err != nil {
 		log.Warn("services: no "+markerDir+" marker: packages installed now are enabled but not started, and cron.d twins of timers run", "reason", err)
 	}
 }

@@ -179,19 +179,29 @@ func TestUnitName_AddsServiceOnlyWithoutAUnitType(t *testing.T) {
 	}
 }
 
+// wantUnits enables units of root's /etc/systemd/system for unit, as
+// `systemctl enable` links them: UNIT.wants/NAME -> /etc/systemd/system/NAME.
+func wantUnits(t testing.TB, root, unit string, names ...string) {
+	t.Helper()
+	dir := filepath.Join(root, "etc/systemd/system", unit+".wants")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for _, n := range names {
+		require.NoError(t, os.Symlink("/etc/systemd/system/"+n, filepath.Join(dir, n)))
+	}
+}
+
 // serviceTree is a boot root with one enabled unit, demo.service: a shell
 // that records its pid and sleeps, restarted on failure, whose ExecStop=
 // leaves a mark.
 func serviceTree(t *testing.T, marks string) string {
 	root := bootTree(t, "SECRET_TOKEN=hunter2\n")
 	dir := filepath.Join(root, "etc/systemd/system")
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "multi-user.target.wants"), 0o755))
 	unit := "[Unit]\nDescription=Demo daemon\n\n[Service]\nExecStartPre=/bin/sh -c 'sleep 0.3; touch " + marks + "/pre'\n" +
 		"ExecStart=/bin/sh -c 'echo started token=hunter2; env > " + marks + "/env; echo $$$$ >> " + marks + "/pids; exec sleep 1000'\n" +
 		"ExecStop=/bin/sh -c 'echo stopped >> " + marks + "/stops; kill $MAINPID'\n" +
 		"Restart=on-failure\nRestartSec=100ms\n\n[Install]\nWantedBy=multi-user.target\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "demo.service"), []byte(unit), 0o644))
-	require.NoError(t, os.Symlink("/etc/systemd/system/demo.service", filepath.Join(dir, "multi-user.target.wants/demo.service")))
+	wantUnits(t, root, "multi-user.target", "demo.service")
 	return root
 }
 
@@ -352,10 +362,9 @@ func TestRunsServices_OnASlashWithNoSignOfAContainerOnlyWhenAskedFor(t *testing.
 func TestInit_AFailedUnitShowsItsExitAndLastLinesInStatusAndBootStillSucceeds(t *testing.T) {
 	root := bootTree(t, "")
 	dir := filepath.Join(root, "etc/systemd/system")
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "multi-user.target.wants"), 0o755))
 	unit := "[Service]\nExecStart=/bin/sh -c 'for i in 1 2 3 4 5 6 7; do echo line $$i; done; echo cannot open /etc/broken.conf >&2; exit 3'\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.service"), []byte(unit), 0o644))
-	require.NoError(t, os.Symlink("/etc/systemd/system/broken.service", filepath.Join(dir, "multi-user.target.wants/broken.service")))
+	wantUnits(t, root, "multi-user.target", "broken.service")
 	sock := filepath.Join(t.TempDir(), "boxinit.sock")
 	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true")
 	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
@@ -388,10 +397,9 @@ func TestInit_AFailedUnitShowsItsExitAndLastLinesInStatusAndBootStillSucceeds(t 
 func TestInit_ARequiredUnitThatFailsFailsTheBootAndItIsNeverReady(t *testing.T) {
 	root := bootTree(t, "")
 	dir := filepath.Join(root, "etc/systemd/system")
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "multi-user.target.wants"), 0o755))
 	for name, service := range map[string]string{"broken": "Type=oneshot\nExecStart=/bin/sh -c 'exit 3'", "fine": "ExecStart=/bin/sleep 1000"} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name+".service"), []byte("[Service]\n"+service+"\n"), 0o644))
-		require.NoError(t, os.Symlink("/etc/systemd/system/"+name+".service", filepath.Join(dir, "multi-user.target.wants", name+".service")))
+		wantUnits(t, root, "multi-user.target", name+".service")
 	}
 	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket=", "--services=true", "--required-units=fine,broken.service")
 	code, _ := p.wait(15 * time.Second)

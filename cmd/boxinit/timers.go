@@ -43,9 +43,6 @@ import (
 // the file, or a program of that package it names, tests
 // /run/systemd/system — is not armed: the cron.d line does the work, once.
 
-// systemdMarker is the directory Debian's scripts test for "systemd runs".
-const systemdMarker = "/run/systemd/system"
-
 // wantedTimers lists the timer units enabled in a timers.target (or
 // multi-user.target, default.target) .wants directory under root, sorted.
 func wantedTimers(root string) []string {
@@ -195,7 +192,7 @@ func skipsWhereSystemdRuns(root, cronFile string, pkgFiles []string) bool {
 	if err != nil {
 		return false
 	}
-	if strings.Contains(string(data), systemdMarker) {
+	if strings.Contains(string(data), markerDir) {
 		return true
 	}
 	words := map[string]bool{}
@@ -208,7 +205,7 @@ func skipsWhereSystemdRuns(root, cronFile string, pkgFiles []string) bool {
 		if !words[path.Base(f)] || strings.HasPrefix(f, "/etc/cron.d/") {
 			continue
 		}
-		if prog, err := readRegular(filepath.Join(root, f)); err == nil && strings.Contains(string(prog), systemdMarker) {
+		if prog, err := readRegular(filepath.Join(root, f)); err == nil && strings.Contains(string(prog), markerDir) {
 			return true
 		}
 	}

@@ -29,9 +29,6 @@ func BenchmarkFootprintIdleTimers(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		root := benchRoot(b, false, "")
 		dir := filepath.Join(root, "etc/systemd/system")
-		if err := os.MkdirAll(filepath.Join(dir, "timers.target.wants"), 0o755); err != nil {
-			b.Fatal(err)
-		}
 		for j := 1; j <= 10; j++ {
 			name := fmt.Sprintf("t%d", j)
 			files := map[string]string{
@@ -43,9 +40,7 @@ func BenchmarkFootprintIdleTimers(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			if err := os.Symlink("/etc/systemd/system/"+name+".timer", filepath.Join(dir, "timers.target.wants", name+".timer")); err != nil {
-				b.Fatal(err)
-			}
+			wantUnits(b, root, "timers.target", name+".timer")
 		}
 		// --root is a tree made here: services on are safe.
 		sock := filepath.Join(b.TempDir(), "boxinit.sock")
@@ -67,19 +62,4 @@ func BenchmarkFootprintIdleTimers(b *testing.B) {
 		b.ReportMetric(float64(schedNs(pid)-ns)/1000, fmt.Sprintf("boxinit-cpu-µs/%ds", idle))
 		b.ReportMetric(float64(schedRuns(pid)-runs), fmt.Sprintf("boxinit-wakeups/%ds", idle))
 	}
-}
-
-// schedRuns is how many times the threads of pid were scheduled (the third
-// field of schedstat): each wake-up counts.
-func schedRuns(pid int) int64 {
-	stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
-	var total int64
-	for _, s := range stats {
-		data, _ := os.ReadFile(s)
-		if f := strings.Fields(string(data)); len(f) > 2 {
-			n, _ := strconv.ParseInt(f[2], 10, 64)
-			total += n
-		}
-	}
-	return total
 }

@@ -153,14 +153,7 @@ func TestInit_RunsTimersOncePerElapseAndAMissedPersistentOneAtBoot(t *testing.T)
 	writeFile(t, filepath.Join(dir, "tick.service"), "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'date +%%s >> "+marks+"/tick'\n")
 	writeFile(t, filepath.Join(dir, "daily.timer"), "[Timer]\nOnCalendar=daily\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n")
 	writeFile(t, filepath.Join(dir, "daily.service"), "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo ran >> "+marks+"/daily'\n")
-	for _, n := range []string{"tick.timer", "daily.timer"} {
-		if err := os.MkdirAll(filepath.Join(dir, "timers.target.wants"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink("/etc/systemd/system/"+n, filepath.Join(dir, "timers.target.wants", n)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	wantUnits(t, root, "timers.target", "tick.timer", "daily.timer")
 	stamp := filepath.Join(root, "var/lib/boxinit/timers/stamp-daily.timer")
 	writeFile(t, stamp, "")
 	old := time.Now().Add(-48 * time.Hour)
@@ -293,10 +286,8 @@ func TestInit_ArmsATimerThatAnEnabledServiceWants(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "stat.service"), "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\nAlso=stat-collect.timer\n")
 	writeFile(t, filepath.Join(dir, "stat-collect.timer"), "[Timer]\nOnCalendar=*:00/10\n\n[Install]\nWantedBy=stat.service\n")
 	writeFile(t, filepath.Join(dir, "stat-collect.service"), "[Service]\nType=oneshot\nExecStart=/bin/true\n")
-	for link, target := range map[string]string{"multi-user.target.wants/stat.service": "stat.service", "stat.service.wants/stat-collect.timer": "stat-collect.timer"} {
-		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, link)), 0o755))
-		require.NoError(t, os.Symlink("/etc/systemd/system/"+target, filepath.Join(dir, link)))
-	}
+	wantUnits(t, root, "multi-user.target", "stat.service")
+	wantUnits(t, root, "stat.service", "stat-collect.timer")
 	sock := filepath.Join(t.TempDir(), "boxinit.sock")
 	startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true", "--cron=")
 	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
@@ -320,14 +311,7 @@ func TestInit_OnUnitActiveSecCountsFromASystemctlStartAndAFailedTimerConditionSk
 	writeFile(t, filepath.Join(dir, "watch.service"), "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'date +%%s.%%N >> "+marks+"/watch'\n")
 	writeFile(t, filepath.Join(dir, "never.timer"), "[Unit]\nConditionPathExists=/etc/never-there\n\n[Timer]\nOnBootSec=1s\n\n[Install]\nWantedBy=timers.target\n")
 	writeFile(t, filepath.Join(dir, "never.service"), "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo ran >> "+marks+"/never'\n")
-	for _, n := range []string{"watch.timer", "never.timer"} {
-		if err := os.MkdirAll(filepath.Join(dir, "timers.target.wants"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink("/etc/systemd/system/"+n, filepath.Join(dir, "timers.target.wants", n)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	wantUnits(t, root, "timers.target", "watch.timer", "never.timer")
 	sock := filepath.Join(t.TempDir(), "boxinit.sock")
 	startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true", "--cron=")
 	eventually(t, 10*time.Second, "the timers are loaded", func() bool {

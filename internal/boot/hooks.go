@@ -28,6 +28,11 @@ func HookProblems(cfg *Config) []string {
 	if err != nil {
 		return nil // boot reports it; a missing directory is no problem
 	}
+	return refusedHooks(cfg, hooks)
+}
+
+// refusedHooks says, for each of the hooks that is not hookTrusted, why.
+func refusedHooks(cfg *Config, hooks []string) []string {
 	var out []string
 	for _, h := range hooks {
 		if err := hookTrusted(cfg, filepath.Join(cfg.path(cfg.HooksDir), h)); err != nil {
@@ -74,7 +79,7 @@ func (b *Boot) hooks(ctx context.Context) (Outcome, string, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if refused := HookProblems(b.cfg); len(refused) > 0 {
+	if refused := refusedHooks(b.cfg, hooks); len(refused) > 0 {
 		return fail(errors.New(strings.Join(refused, "; ")))
 	}
 	var ran []string

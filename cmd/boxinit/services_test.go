@@ -196,12 +196,12 @@ func wantUnits(t testing.TB, root, unit string, names ...string) {
 func serviceTree(t *testing.T, marks string) string {
 	root := bootTree(t, "SECRET_TOKEN=hunter2\n")
 	dir := filepath.Join(root, "etc/systemd/system")
+	wantUnits(t, root, "multi-user.target", "demo.service")
 	unit := "[Unit]\nDescription=Demo daemon\n\n[Service]\nExecStartPre=/bin/sh -c 'sleep 0.3; touch " + marks + "/pre'\n" +
 		"ExecStart=/bin/sh -c 'echo started token=hunter2; env > " + marks + "/env; echo $$$$ >> " + marks + "/pids; exec sleep 1000'\n" +
 		"ExecStop=/bin/sh -c 'echo stopped >> " + marks + "/stops; kill $MAINPID'\n" +
 		"Restart=on-failure\nRestartSec=100ms\n\n[Install]\nWantedBy=multi-user.target\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "demo.service"), []byte(unit), 0o644))
-	wantUnits(t, root, "multi-user.target", "demo.service")
 	return root
 }
 
@@ -362,9 +362,9 @@ func TestRunsServices_OnASlashWithNoSignOfAContainerOnlyWhenAskedFor(t *testing.
 func TestInit_AFailedUnitShowsItsExitAndLastLinesInStatusAndBootStillSucceeds(t *testing.T) {
 	root := bootTree(t, "")
 	dir := filepath.Join(root, "etc/systemd/system")
+	wantUnits(t, root, "multi-user.target", "broken.service")
 	unit := "[Service]\nExecStart=/bin/sh -c 'for i in 1 2 3 4 5 6 7; do echo line $$i; done; echo cannot open /etc/broken.conf >&2; exit 3'\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.service"), []byte(unit), 0o644))
-	wantUnits(t, root, "multi-user.target", "broken.service")
 	sock := filepath.Join(t.TempDir(), "boxinit.sock")
 	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket="+sock, "--services=true")
 	waitFile(t, filepath.Join(root, "ready"), 10*time.Second)
@@ -397,9 +397,9 @@ func TestInit_AFailedUnitShowsItsExitAndLastLinesInStatusAndBootStillSucceeds(t 
 func TestInit_ARequiredUnitThatFailsFailsTheBootAndItIsNeverReady(t *testing.T) {
 	root := bootTree(t, "")
 	dir := filepath.Join(root, "etc/systemd/system")
+	wantUnits(t, root, "multi-user.target", "broken.service", "fine.service")
 	for name, service := range map[string]string{"broken": "Type=oneshot\nExecStart=/bin/sh -c 'exit 3'", "fine": "ExecStart=/bin/sleep 1000"} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name+".service"), []byte("[Service]\n"+service+"\n"), 0o644))
-		wantUnits(t, root, "multi-user.target", name+".service")
 	}
 	p := startInit(t, "--root="+root, "--ready-file=/ready", "--socket=", "--services=true", "--required-units=fine,broken.service")
 	code, _ := p.wait(15 * time.Second)

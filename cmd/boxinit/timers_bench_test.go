@@ -29,6 +29,9 @@ func BenchmarkFootprintIdleTimers(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		root := benchRoot(b, false, "")
 		dir := filepath.Join(root, "etc/systemd/system")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
 		for j := 1; j <= 10; j++ {
 			name := fmt.Sprintf("t%d", j)
 			files := map[string]string{

@@ -10,6 +10,8 @@ import (
 
 	"github.com/boxinit/boxinit/internal/boot"
 	"github.com/boxinit/boxinit/internal/reaper"
+	"github.com/boxinit/boxinit/internal/services"
+	"github.com/boxinit/boxinit/internal/sigearly"
 )
 
 func TestFlags_EnvironmentSetsAFlagAndTheCommandLineWins(t *testing.T) {
@@ -102,4 +104,34 @@ func TestStatus_EmptyBOXINIT_SOCKETSaysThereIsNoSocket(t *testing.T) {
 	stderr.Reset()
 	assert.Equal(t, 3, runStatus([]string{"--ready"}, &stdout, &stderr), "a probe: no boxinit answers")
 	assert.Empty(t, stderr.String())
+}
+
+// The runs that are no init catch no signal from the start, so SIGTERM ends
+// them as any program and they skip the runtime's signal thread; every run
+// that may be an init catches the stop signals before main.
+func TestSigearly_OnlyRunsThatMayBeAnInitCatchSignalsBeforeMain(t *testing.T) {
+	clients := [][]string{
+		{"/sbin/boxinit", "version"},
+		{"boxinit", "status", "--json"},
+		{"boxinit", "check"},
+		{"boxinit", "systemctl", "status"},
+		{"boxinit", "journalctl", "-u", "ssh"},
+		{"/usr/bin/systemctl", "start", "nginx"},
+		{"/usr/bin/journalctl"},
+		{"/sbin/boxinit", services.HelperArg, "--", "/usr/sbin/nginx", "nginx"},
+	}
+	for _, argv := range clients {
+		assert.True(t, sigearly.IsClient(argv), "%q is a client", argv)
+	}
+	inits := [][]string{
+		{"/sbin/boxinit"},
+		{"/sbin/boxinit", "--", "sleep", "1"},
+		{"/sbin/boxinit", "--grace-period=3s", "version"}, // flags first: an init running `version`
+		{"/sbin/boxinit", "boot"},                         // PID 1's boot child stops its hooks on SIGTERM
+		{"/sbin/init"},
+		{"/sbin/boxinit", "sleep", "version"},
+	}
+	for _, argv := range inits {
+		assert.False(t, sigearly.IsClient(argv), "%q may be an init", argv)
+	}
 }

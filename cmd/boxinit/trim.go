@@ -1,8 +1,8 @@
 package main
 
 import (
+	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"time"
 )
 
@@ -16,7 +16,10 @@ const idleGCPercent = 25
 // cost more than it returned where no GC had run (a boot without units, or
 // with 50 cron jobs): a forced GC or a lower GOGC, which starts one, grew
 // RssAnon by 220–460 KiB (FootprintSleep, FootprintIdle), and so did
-// runtime.ReadMemStats (stop the world): runtime/metrics is read instead.
+// runtime.ReadMemStats (it stops the world), so it is read only once
+// debug.ReadGCStats (no stop) has seen a GC. runtime/metrics would need
+// neither, but its package init costs every start of boxinit 0.1 ms
+// (GODEBUG=inittrace=1), a twentieth of `boxinit version`.
 const worthReturning = 1 << 20
 
 // timersSettle is how long after ready the timer loop's first arming is
@@ -37,20 +40,16 @@ func returnFreedMemory() {
 }
 
 func trimIfWorthIt() {
-	sample := []metrics.Sample{
-		{Name: "/gc/cycles/total:gc-cycles"},
-		{Name: "/memory/classes/heap/free:bytes"},   // free pages not yet returned
-		{Name: "/memory/classes/heap/unused:bytes"}, // free space in spans in use
-	}
-	metrics.Read(sample)
-	var v [3]uint64
-	for i, s := range sample {
-		if s.Value.Kind() == metrics.KindUint64 {
-			v[i] = s.Value.Uint64()
-		}
-	}
-	if v[0] == 0 || v[1]+v[2] < worthReturning {
+	var gc debug.GCStats
+	debug.ReadGCStats(&gc)
+	if gc.NumGC == 0 {
 		return // no GC yet: nothing was freed, only never-used heap
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	free := (m.HeapIdle - m.HeapReleased) + (m.HeapInuse - m.HeapAlloc) // free pages not returned, free space in spans in use
+	if free < worthReturning {
+		return
 	}
 	debug.SetGCPercent(idleGCPercent)
 	debug.FreeOSMemory()

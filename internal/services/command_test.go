@@ -51,20 +51,20 @@ func TestCommand_BuildsTheDebianUnitsCommandLines(t *testing.T) {
 	assert.Equal(t, []string{"/usr/bin/pg_ctlcluster", "--skip-systemctl-redirect", "15-main", "start"}, build("postgresql@15-main.service", start, rootID, 0))
 
 	redisID := users.Identity{Name: "redis", Home: "/var/lib/redis", Shell: "/usr/sbin/nologin", UID: 101, GID: 102, Groups: []int{102}}
-	assert.Equal(t, []string{"/sbin/boxinit", helperArg, "umask=7", "rlimit=7:65535:65535", "cred=101:102:102", "--",
+	assert.Equal(t, []string{"/sbin/boxinit", HelperArg, "umask=7", "rlimit=7:65535:65535", "cred=101:102:102", "--",
 		"/usr/bin/redis-server", "/usr/bin/redis-server", "/etc/redis/redis.conf", "--supervised", "systemd", "--daemonize", "no"},
 		build("redis.service", start, redisID, 0), "UMask=007 and LimitNOFILE= need the helper, which drops to User= after the limits")
 
 	mysqlID := users.Identity{Name: "mysql", UID: 103, GID: 104, Groups: []int{104}}
 	got := build("mariadb.service", first(func(s *units.Service) []units.ExecCommand { return s.ExecStartPost }), mysqlID, 0)
-	assert.Equal(t, []string{"/sbin/boxinit", helperArg, "umask=7", "rlimit=7:32768:32768", "rlimit=8:524288:524288", "--", "/etc/mysql/debian-start", "/etc/mysql/debian-start"}, got,
+	assert.Equal(t, []string{"/sbin/boxinit", HelperArg, "umask=7", "rlimit=7:32768:32768", "rlimit=8:524288:524288", "--", "/etc/mysql/debian-start", "/etc/mysql/debian-start"}, got,
 		"'!' runs as root")
 }
 
 func TestHelper_ArgumentsRoundTrip(t *testing.T) {
 	h := helperSpec{umask: 0o27, limits: []rlimit{{7, 10, 20}}, cred: &credential{uid: 5, gid: 6, groups: []int{6, 7}}, path: "/bin/sh", argv: []string{"mysh", "-c", "x -- y"}}
 	args := h.args("/self")
-	assert.Equal(t, []string{"/self", helperArg, "umask=27", "rlimit=7:10:20", "cred=5:6:6,7", "--", "/bin/sh", "mysh", "-c", "x -- y"}, args)
+	assert.Equal(t, []string{"/self", HelperArg, "umask=27", "rlimit=7:10:20", "cred=5:6:6,7", "--", "/bin/sh", "mysh", "-c", "x -- y"}, args)
 	got, err := parseHelper(args[2:])
 	require.NoError(t, err)
 	assert.Equal(t, h, got)

@@ -10,8 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// helperArg in argv[1] makes boxinit the exec helper of a service command.
-const helperArg = "boxinit-service-exec"
+// HelperArg in argv[1] makes boxinit the exec helper of a service command
+// (package sigearly knows it too: the helper catches no signal).
+const HelperArg = "boxinit-service-exec"
 
 // processUmask is boxinit's own umask (main sets it first thing): a
 // command with another UMask= needs the helper.
@@ -38,10 +39,10 @@ type rlimit struct {
 	soft, hard uint64
 }
 
-// argv builds the helper's command line: self, helperArg, options, "--",
+// argv builds the helper's command line: self, HelperArg, options, "--",
 // the program's path, then its argv (argv[0] included).
 func (h helperSpec) args(self string) []string {
-	out := []string{self, helperArg}
+	out := []string{self, HelperArg}
 	if h.umask >= 0 {
 		out = append(out, fmt.Sprintf("umask=%o", h.umask))
 	}
@@ -128,7 +129,7 @@ func parseHelper(args []string) (helperSpec, error) {
 // 127 (the program's status as systemd would report a failed exec: the
 // reason goes to stderr, which is the unit's log).
 func RunHelperIfAsked() {
-	if len(os.Args) < 2 || os.Args[1] != helperArg {
+	if len(os.Args) < 2 || os.Args[1] != HelperArg {
 		return
 	}
 	h, err := parseHelper(os.Args[2:])

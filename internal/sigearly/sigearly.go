@@ -11,11 +11,17 @@
 // first: the window in which an early SIGTERM is lost to exit 2 shrinks to
 // what the runtime itself needs. Only the main package of boxinit imports
 // it, so no test binary swallows a Ctrl-C.
+//
+// A run that is no init — `boxinit version`, `status`, `check`, the
+// systemctl and journalctl clients, a service's exec helper — catches
+// nothing: it ends on SIGTERM like any program, and it does not pay for
+// the runtime's signal thread (a third of `boxinit version`'s time).
 package sigearly
 
 import (
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 )
 
@@ -28,7 +34,34 @@ var (
 
 var stopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT}
 
+// clients are the first arguments, and the names boxinit is called by,
+// of the runs that are no init. Anything else (flags first, `boot`,
+// `init`) catches, as the init it may be.
+var clients = map[string]bool{
+	"version": true, "status": true, "check": true,
+	"systemctl": true, "journalctl": true,
+	"boxinit-service-exec": true, // services.HelperArg
+}
+
+// caught says whether init registered the signals.
+var caught bool
+
+// IsClient says whether argv is a run that is no init.
+func IsClient(argv []string) bool {
+	if len(argv) == 0 {
+		return false
+	}
+	if name := filepath.Base(argv[0]); name == "systemctl" || name == "journalctl" {
+		return true
+	}
+	return len(argv) > 1 && clients[argv[1]]
+}
+
 func init() {
+	if IsClient(os.Args) {
+		return
+	}
+	caught = true
 	for _, sig := range stopSignals {
 		// SIGINT ignored at start (a background job of a script) stays
 		// ignored, for boxinit and for its children.
@@ -43,6 +76,10 @@ func init() {
 // are not an init (status, check, version): they end on SIGTERM as any
 // program does. A stop signal that arrived before is acted on now.
 func Release() {
+	if !caught {
+		return
+	}
+	caught = false
 	signal.Reset(append(stopSignals, syscall.SIGCHLD)...)
 	select {
 	case sig := <-Stop:

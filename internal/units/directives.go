@@ -5,6 +5,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -13,55 +14,59 @@ import (
 // setter applies one assignment (value with specifiers expanded) to u.
 type setter func(u *Unit, a Assignment, v string) error
 
-var unitKeys = map[string]setter{
-	"Description":          func(u *Unit, _ Assignment, v string) error { u.Description = v; return nil },
-	"SourcePath":           func(u *Unit, _ Assignment, v string) error { u.SourcePath = v; return nil },
-	"Documentation":        func(u *Unit, _ Assignment, v string) error { return resettable(&u.Documentation, v, false) },
-	"Wants":                deps(func(u *Unit) *[]string { return &u.Wants }),
-	"Requires":             deps(func(u *Unit) *[]string { return &u.Requires }),
-	"Requisite":            deps(func(u *Unit) *[]string { return &u.Requisite }),
-	"BindsTo":              deps(func(u *Unit) *[]string { return &u.BindsTo }),
-	"PartOf":               deps(func(u *Unit) *[]string { return &u.PartOf }),
-	"Upholds":              deps(func(u *Unit) *[]string { return &u.Upholds }),
-	"Conflicts":            deps(func(u *Unit) *[]string { return &u.Conflicts }),
-	"Before":               deps(func(u *Unit) *[]string { return &u.Before }),
-	"After":                deps(func(u *Unit) *[]string { return &u.After }),
-	"OnFailure":            deps(func(u *Unit) *[]string { return &u.OnFailure }),
-	"OnSuccess":            deps(func(u *Unit) *[]string { return &u.OnSuccess }),
-	"PropagatesReloadTo":   deps(func(u *Unit) *[]string { return &u.PropagatesReloadTo }),
-	"ReloadPropagatedFrom": deps(func(u *Unit) *[]string { return &u.ReloadPropagatedFrom }),
-	"PropagatesStopTo":     deps(func(u *Unit) *[]string { return &u.PropagatesStopTo }),
-	"StopPropagatedFrom":   deps(func(u *Unit) *[]string { return &u.StopPropagatedFrom }),
-	"DefaultDependencies":  boolean(func(u *Unit) *bool { return &u.DefaultDependencies }),
-	"RefuseManualStart":    boolean(func(u *Unit) *bool { return &u.RefuseManualStart }),
-	"RefuseManualStop":     boolean(func(u *Unit) *bool { return &u.RefuseManualStop }),
-	"StopWhenUnneeded":     boolean(func(u *Unit) *bool { return &u.StopWhenUnneeded }),
-	"StartLimitIntervalSec": func(u *Unit, _ Assignment, v string) error {
-		d, err := ParseDuration(v)
-		u.StartLimitInterval = d
-		return err
-	},
-	"StartLimitBurst": func(u *Unit, _ Assignment, v string) error {
-		n, err := strconv.Atoi(v)
-		u.StartLimitBurst = n
-		return err
-	},
-	// Read so that a unit with only SuccessAction= loads as under systemd;
-	// boxinit does not act on them (a container is not rebooted by a unit).
-	"SuccessAction": func(u *Unit, _ Assignment, v string) error { u.SuccessAction = v; return nil },
-	"FailureAction": func(u *Unit, _ Assignment, v string) error { u.FailureAction = v; return nil },
+func newUnitKeys() map[string]setter {
+	return map[string]setter{
+		"Description":          func(u *Unit, _ Assignment, v string) error { u.Description = v; return nil },
+		"SourcePath":           func(u *Unit, _ Assignment, v string) error { u.SourcePath = v; return nil },
+		"Documentation":        func(u *Unit, _ Assignment, v string) error { return resettable(&u.Documentation, v, false) },
+		"Wants":                deps(func(u *Unit) *[]string { return &u.Wants }),
+		"Requires":             deps(func(u *Unit) *[]string { return &u.Requires }),
+		"Requisite":            deps(func(u *Unit) *[]string { return &u.Requisite }),
+		"BindsTo":              deps(func(u *Unit) *[]string { return &u.BindsTo }),
+		"PartOf":               deps(func(u *Unit) *[]string { return &u.PartOf }),
+		"Upholds":              deps(func(u *Unit) *[]string { return &u.Upholds }),
+		"Conflicts":            deps(func(u *Unit) *[]string { return &u.Conflicts }),
+		"Before":               deps(func(u *Unit) *[]string { return &u.Before }),
+		"After":                deps(func(u *Unit) *[]string { return &u.After }),
+		"OnFailure":            deps(func(u *Unit) *[]string { return &u.OnFailure }),
+		"OnSuccess":            deps(func(u *Unit) *[]string { return &u.OnSuccess }),
+		"PropagatesReloadTo":   deps(func(u *Unit) *[]string { return &u.PropagatesReloadTo }),
+		"ReloadPropagatedFrom": deps(func(u *Unit) *[]string { return &u.ReloadPropagatedFrom }),
+		"PropagatesStopTo":     deps(func(u *Unit) *[]string { return &u.PropagatesStopTo }),
+		"StopPropagatedFrom":   deps(func(u *Unit) *[]string { return &u.StopPropagatedFrom }),
+		"DefaultDependencies":  boolean(func(u *Unit) *bool { return &u.DefaultDependencies }),
+		"RefuseManualStart":    boolean(func(u *Unit) *bool { return &u.RefuseManualStart }),
+		"RefuseManualStop":     boolean(func(u *Unit) *bool { return &u.RefuseManualStop }),
+		"StopWhenUnneeded":     boolean(func(u *Unit) *bool { return &u.StopWhenUnneeded }),
+		"StartLimitIntervalSec": func(u *Unit, _ Assignment, v string) error {
+			d, err := ParseDuration(v)
+			u.StartLimitInterval = d
+			return err
+		},
+		"StartLimitBurst": func(u *Unit, _ Assignment, v string) error {
+			n, err := strconv.Atoi(v)
+			u.StartLimitBurst = n
+			return err
+		},
+		// Read so that a unit with only SuccessAction= loads as under systemd;
+		// boxinit does not act on them (a container is not rebooted by a unit).
+		"SuccessAction": func(u *Unit, _ Assignment, v string) error { u.SuccessAction = v; return nil },
+		"FailureAction": func(u *Unit, _ Assignment, v string) error { u.FailureAction = v; return nil },
+	}
 }
 
-var installKeys = map[string]setter{
-	"WantedBy":   func(u *Unit, _ Assignment, v string) error { return resettable(&u.Install.WantedBy, v, true) },
-	"RequiredBy": func(u *Unit, _ Assignment, v string) error { return resettable(&u.Install.RequiredBy, v, true) },
-	"UpheldBy":   func(u *Unit, _ Assignment, v string) error { return resettable(&u.Install.UpheldBy, v, true) },
-	"Alias":      func(u *Unit, _ Assignment, v string) error { return resettable(&u.Install.Alias, v, true) },
-	"Also":       func(u *Unit, _ Assignment, v string) error { return resettable(&u.Install.Also, v, true) },
-	"DefaultInstance": func(u *Unit, _ Assignment, v string) error {
-		u.Install.DefaultInstance = v
-		return nil
-	},
+func newInstallKeys() map[string]setter {
+	return map[string]setter{
+		"WantedBy":   func(u *Unit, _ Assignment, v string) error { return resettable(&u.Install.WantedBy, v, true) },
+		"RequiredBy": func(u *Unit, _ Assignment, v string) error { return resettable(&u.Install.RequiredBy, v, true) },
+		"UpheldBy":   func(u *Unit, _ Assignment, v string) error { return resettable(&u.Install.UpheldBy, v, true) },
+		"Alias":      func(u *Unit, _ Assignment, v string) error { return resettable(&u.Install.Alias, v, true) },
+		"Also":       func(u *Unit, _ Assignment, v string) error { return resettable(&u.Install.Also, v, true) },
+		"DefaultInstance": func(u *Unit, _ Assignment, v string) error {
+			u.Install.DefaultInstance = v
+			return nil
+		},
+	}
 }
 
 // svc wraps a setter of the [Service] section.
@@ -69,131 +74,133 @@ func svc(f func(s *Service, a Assignment, v string) error) setter {
 	return func(u *Unit, a Assignment, v string) error { return f(u.Service, a, v) }
 }
 
-var serviceKeys = map[string]setter{
-	"Type": svc(func(s *Service, _ Assignment, v string) error {
-		s.typeSet = true
-		return oneOf(&s.Type, v, "simple", "exec", "forking", "oneshot", "notify", "notify-reload", "dbus", "idle")
-	}),
-	"RemainAfterExit": svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.RemainAfterExit, v) }),
-	"GuessMainPID":    svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.GuessMainPID, v) }),
-	"PIDFile": svc(func(s *Service, _ Assignment, v string) error {
-		if v != "" && !path.IsAbs(v) {
-			v = path.Join("/run", v) // systemd takes a relative PIDFile= as under /run
-		}
-		s.PIDFile = path.Clean(v)
-		if v == "" {
-			s.PIDFile = ""
-		}
-		return nil
-	}),
-	"NotifyAccess": svc(func(s *Service, _ Assignment, v string) error {
-		return oneOf(&s.NotifyAccess, v, "none", "main", "exec", "all")
-	}),
-	"ExecCondition": execList(func(s *Service) *[]ExecCommand { return &s.ExecCondition }),
-	"ExecStartPre":  execList(func(s *Service) *[]ExecCommand { return &s.ExecStartPre }),
-	"ExecStart":     execList(func(s *Service) *[]ExecCommand { return &s.ExecStart }),
-	"ExecStartPost": execList(func(s *Service) *[]ExecCommand { return &s.ExecStartPost }),
-	"ExecReload":    execList(func(s *Service) *[]ExecCommand { return &s.ExecReload }),
-	"ExecStop":      execList(func(s *Service) *[]ExecCommand { return &s.ExecStop }),
-	"ExecStopPost":  execList(func(s *Service) *[]ExecCommand { return &s.ExecStopPost }),
-	"Restart": svc(func(s *Service, _ Assignment, v string) error {
-		return oneOf(&s.Restart, v, "no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always")
-	}),
-	"RestartSec": svc(func(s *Service, _ Assignment, v string) error { return duration(&s.RestartDelay, v, false) }),
-	"TimeoutStartSec": svc(func(s *Service, _ Assignment, v string) error {
-		return duration(&s.TimeoutStart, v, true)
-	}),
-	"TimeoutStopSec": svc(func(s *Service, _ Assignment, v string) error { return duration(&s.TimeoutStop, v, true) }),
-	"TimeoutSec": svc(func(s *Service, _ Assignment, v string) error {
-		if err := duration(&s.TimeoutStart, v, true); err != nil {
-			return err
-		}
-		s.TimeoutStop = s.TimeoutStart
-		return nil
-	}),
-	"SuccessExitStatus":        svc(func(s *Service, _ Assignment, v string) error { return exitStatus(&s.SuccessExitStatus, v) }),
-	"RestartPreventExitStatus": svc(func(s *Service, _ Assignment, v string) error { return exitStatus(&s.RestartPreventExitStatus, v) }),
-	"RestartForceExitStatus":   svc(func(s *Service, _ Assignment, v string) error { return exitStatus(&s.RestartForceExitStatus, v) }),
-	// systemd still reads the [Unit] start limits in [Service] (their old place).
-	"StartLimitInterval": func(u *Unit, a Assignment, v string) error { return unitKeys["StartLimitIntervalSec"](u, a, v) },
-	"StartLimitBurst":    func(u *Unit, a Assignment, v string) error { return unitKeys["StartLimitBurst"](u, a, v) },
-
-	"KillMode": svc(func(s *Service, _ Assignment, v string) error {
-		return oneOf(&s.KillMode, v, "control-group", "mixed", "process", "none")
-	}),
-	"KillSignal":        svc(func(s *Service, _ Assignment, v string) error { return signal(&s.KillSignal, v) }),
-	"RestartKillSignal": svc(func(s *Service, _ Assignment, v string) error { return signal(&s.RestartKillSignal, v) }),
-	"FinalKillSignal":   svc(func(s *Service, _ Assignment, v string) error { return signal(&s.FinalSignal, v) }),
-	"SendSIGKILL":       svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.SendSIGKILL, v) }),
-	"SendSIGHUP":        svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.SendSIGHUP, v) }),
-
-	"User":  svc(func(s *Service, _ Assignment, v string) error { s.User = v; return nil }),
-	"Group": svc(func(s *Service, _ Assignment, v string) error { s.Group = v; return nil }),
-	"SupplementaryGroups": svc(func(s *Service, _ Assignment, v string) error {
-		return resettable(&s.SupplementaryGroups, v, true)
-	}),
-	"WorkingDirectory": svc(func(s *Service, _ Assignment, v string) error {
-		s.WorkingDirOptional = strings.HasPrefix(v, "-")
-		v = strings.TrimPrefix(v, "-")
-		if v != "" && v != "~" && !path.IsAbs(v) {
-			return fmt.Errorf("%q: must be an absolute path or ~", v)
-		}
-		s.WorkingDirectory = v
-		return nil
-	}),
-	"UMask": svc(func(s *Service, _ Assignment, v string) error {
-		m, err := strconv.ParseUint(v, 8, 32)
-		if err != nil || m > 0o777 {
-			return fmt.Errorf("%q: not an octal mode", v)
-		}
-		s.UMask = uint32(m)
-		return nil
-	}),
-	"Environment": nil, // handled in interpret: specifiers per word
-	"EnvironmentFile": svc(func(s *Service, _ Assignment, v string) error {
-		if v == "" {
-			s.EnvironmentFiles = nil
+func newServiceKeys() map[string]setter {
+	keys := map[string]setter{
+		"Type": svc(func(s *Service, _ Assignment, v string) error {
+			s.typeSet = true
+			return oneOf(&s.Type, v, "simple", "exec", "forking", "oneshot", "notify", "notify-reload", "dbus", "idle")
+		}),
+		"RemainAfterExit": svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.RemainAfterExit, v) }),
+		"GuessMainPID":    svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.GuessMainPID, v) }),
+		"PIDFile": svc(func(s *Service, _ Assignment, v string) error {
+			if v != "" && !path.IsAbs(v) {
+				v = path.Join("/run", v) // systemd takes a relative PIDFile= as under /run
+			}
+			s.PIDFile = path.Clean(v)
+			if v == "" {
+				s.PIDFile = ""
+			}
 			return nil
-		}
-		opt := strings.HasPrefix(v, "-")
-		p := strings.TrimPrefix(v, "-")
-		if !path.IsAbs(p) {
-			return fmt.Errorf("%q: not an absolute path", p)
-		}
-		s.EnvironmentFiles = append(s.EnvironmentFiles, EnvironmentFile{Path: path.Clean(p), Optional: opt})
-		return nil
-	}),
-	"PassEnvironment":            svc(func(s *Service, _ Assignment, v string) error { return resettable(&s.PassEnvironment, v, true) }),
-	"UnsetEnvironment":           svc(func(s *Service, _ Assignment, v string) error { return resettable(&s.UnsetEnvironment, v, true) }),
-	"RuntimeDirectory":           dirs(RuntimeDir),
-	"StateDirectory":             dirs(StateDir),
-	"CacheDirectory":             dirs(CacheDir),
-	"LogsDirectory":              dirs(LogsDir),
-	"ConfigurationDirectory":     dirs(ConfigDir),
-	"RuntimeDirectoryMode":       dirMode(RuntimeDir),
-	"StateDirectoryMode":         dirMode(StateDir),
-	"CacheDirectoryMode":         dirMode(CacheDir),
-	"LogsDirectoryMode":          dirMode(LogsDir),
-	"ConfigurationDirectoryMode": dirMode(ConfigDir),
-	"RuntimeDirectoryPreserve": svc(func(s *Service, _ Assignment, v string) error {
-		return oneOf(&s.RuntimePreserve, v, "no", "yes", "restart")
-	}),
-	"StandardInput":    svc(func(s *Service, _ Assignment, v string) error { s.StandardInput = v; return nil }),
-	"StandardOutput":   svc(func(s *Service, _ Assignment, v string) error { s.StandardOutput = v; return nil }),
-	"StandardError":    svc(func(s *Service, _ Assignment, v string) error { s.StandardError = v; return nil }),
-	"SyslogIdentifier": svc(func(s *Service, _ Assignment, v string) error { s.SyslogIdentifier = v; return nil }),
-	"IgnoreSIGPIPE":    svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.IgnoreSIGPIPE, v) }),
-}
+		}),
+		"NotifyAccess": svc(func(s *Service, _ Assignment, v string) error {
+			return oneOf(&s.NotifyAccess, v, "none", "main", "exec", "all")
+		}),
+		"ExecCondition": execList(func(s *Service) *[]ExecCommand { return &s.ExecCondition }),
+		"ExecStartPre":  execList(func(s *Service) *[]ExecCommand { return &s.ExecStartPre }),
+		"ExecStart":     execList(func(s *Service) *[]ExecCommand { return &s.ExecStart }),
+		"ExecStartPost": execList(func(s *Service) *[]ExecCommand { return &s.ExecStartPost }),
+		"ExecReload":    execList(func(s *Service) *[]ExecCommand { return &s.ExecReload }),
+		"ExecStop":      execList(func(s *Service) *[]ExecCommand { return &s.ExecStop }),
+		"ExecStopPost":  execList(func(s *Service) *[]ExecCommand { return &s.ExecStopPost }),
+		"Restart": svc(func(s *Service, _ Assignment, v string) error {
+			return oneOf(&s.Restart, v, "no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always")
+		}),
+		"RestartSec": svc(func(s *Service, _ Assignment, v string) error { return duration(&s.RestartDelay, v, false) }),
+		"TimeoutStartSec": svc(func(s *Service, _ Assignment, v string) error {
+			return duration(&s.TimeoutStart, v, true)
+		}),
+		"TimeoutStopSec": svc(func(s *Service, _ Assignment, v string) error { return duration(&s.TimeoutStop, v, true) }),
+		"TimeoutSec": svc(func(s *Service, _ Assignment, v string) error {
+			if err := duration(&s.TimeoutStart, v, true); err != nil {
+				return err
+			}
+			s.TimeoutStop = s.TimeoutStart
+			return nil
+		}),
+		"SuccessExitStatus":        svc(func(s *Service, _ Assignment, v string) error { return exitStatus(&s.SuccessExitStatus, v) }),
+		"RestartPreventExitStatus": svc(func(s *Service, _ Assignment, v string) error { return exitStatus(&s.RestartPreventExitStatus, v) }),
+		"RestartForceExitStatus":   svc(func(s *Service, _ Assignment, v string) error { return exitStatus(&s.RestartForceExitStatus, v) }),
+		// systemd still reads the [Unit] start limits in [Service] (their old place).
+		"StartLimitInterval": func(u *Unit, a Assignment, v string) error {
+			return directives().unit["StartLimitIntervalSec"](u, a, v)
+		},
+		"StartLimitBurst": func(u *Unit, a Assignment, v string) error { return directives().unit["StartLimitBurst"](u, a, v) },
 
-func init() {
-	for name := range rlimits {
-		serviceKeys["Limit"+name] = limitSetter(name)
+		"KillMode": svc(func(s *Service, _ Assignment, v string) error {
+			return oneOf(&s.KillMode, v, "control-group", "mixed", "process", "none")
+		}),
+		"KillSignal":        svc(func(s *Service, _ Assignment, v string) error { return signal(&s.KillSignal, v) }),
+		"RestartKillSignal": svc(func(s *Service, _ Assignment, v string) error { return signal(&s.RestartKillSignal, v) }),
+		"FinalKillSignal":   svc(func(s *Service, _ Assignment, v string) error { return signal(&s.FinalSignal, v) }),
+		"SendSIGKILL":       svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.SendSIGKILL, v) }),
+		"SendSIGHUP":        svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.SendSIGHUP, v) }),
+
+		"User":  svc(func(s *Service, _ Assignment, v string) error { s.User = v; return nil }),
+		"Group": svc(func(s *Service, _ Assignment, v string) error { s.Group = v; return nil }),
+		"SupplementaryGroups": svc(func(s *Service, _ Assignment, v string) error {
+			return resettable(&s.SupplementaryGroups, v, true)
+		}),
+		"WorkingDirectory": svc(func(s *Service, _ Assignment, v string) error {
+			s.WorkingDirOptional = strings.HasPrefix(v, "-")
+			v = strings.TrimPrefix(v, "-")
+			if v != "" && v != "~" && !path.IsAbs(v) {
+				return fmt.Errorf("%q: must be an absolute path or ~", v)
+			}
+			s.WorkingDirectory = v
+			return nil
+		}),
+		"UMask": svc(func(s *Service, _ Assignment, v string) error {
+			m, err := strconv.ParseUint(v, 8, 32)
+			if err != nil || m > 0o777 {
+				return fmt.Errorf("%q: not an octal mode", v)
+			}
+			s.UMask = uint32(m)
+			return nil
+		}),
+		"Environment": nil, // handled in interpret: specifiers per word
+		"EnvironmentFile": svc(func(s *Service, _ Assignment, v string) error {
+			if v == "" {
+				s.EnvironmentFiles = nil
+				return nil
+			}
+			opt := strings.HasPrefix(v, "-")
+			p := strings.TrimPrefix(v, "-")
+			if !path.IsAbs(p) {
+				return fmt.Errorf("%q: not an absolute path", p)
+			}
+			s.EnvironmentFiles = append(s.EnvironmentFiles, EnvironmentFile{Path: path.Clean(p), Optional: opt})
+			return nil
+		}),
+		"PassEnvironment":            svc(func(s *Service, _ Assignment, v string) error { return resettable(&s.PassEnvironment, v, true) }),
+		"UnsetEnvironment":           svc(func(s *Service, _ Assignment, v string) error { return resettable(&s.UnsetEnvironment, v, true) }),
+		"RuntimeDirectory":           dirs(RuntimeDir),
+		"StateDirectory":             dirs(StateDir),
+		"CacheDirectory":             dirs(CacheDir),
+		"LogsDirectory":              dirs(LogsDir),
+		"ConfigurationDirectory":     dirs(ConfigDir),
+		"RuntimeDirectoryMode":       dirMode(RuntimeDir),
+		"StateDirectoryMode":         dirMode(StateDir),
+		"CacheDirectoryMode":         dirMode(CacheDir),
+		"LogsDirectoryMode":          dirMode(LogsDir),
+		"ConfigurationDirectoryMode": dirMode(ConfigDir),
+		"RuntimeDirectoryPreserve": svc(func(s *Service, _ Assignment, v string) error {
+			return oneOf(&s.RuntimePreserve, v, "no", "yes", "restart")
+		}),
+		"StandardInput":    svc(func(s *Service, _ Assignment, v string) error { s.StandardInput = v; return nil }),
+		"StandardOutput":   svc(func(s *Service, _ Assignment, v string) error { s.StandardOutput = v; return nil }),
+		"StandardError":    svc(func(s *Service, _ Assignment, v string) error { s.StandardError = v; return nil }),
+		"SyslogIdentifier": svc(func(s *Service, _ Assignment, v string) error { s.SyslogIdentifier = v; return nil }),
+		"IgnoreSIGPIPE":    svc(func(s *Service, _ Assignment, v string) error { return parseBool(&s.IgnoreSIGPIPE, v) }),
 	}
+	for name := range rlimits {
+		keys["Limit"+name] = limitSetter(name)
+	}
+	return keys
 }
 
 // ignoredKeys are settings that need privileges or systemd's cgroups that
 // a container does not give: the unit runs without them, and says so once.
-var ignoredKeys = words(`PrivateTmp PrivateDevices PrivateNetwork PrivateUsers PrivateMounts PrivateIPC
+const ignoredKeysList = `PrivateTmp PrivateDevices PrivateNetwork PrivateUsers PrivateMounts PrivateIPC
 	ProtectSystem ProtectHome ProtectKernelTunables ProtectKernelModules ProtectKernelLogs
 	ProtectControlGroups ProtectClock ProtectHostname ProtectProc ProcSubset NoNewPrivileges
 	CapabilityBoundingSet AmbientCapabilities SystemCallFilter SystemCallArchitectures
@@ -208,20 +215,45 @@ var ignoredKeys = words(`PrivateTmp PrivateDevices PrivateNetwork PrivateUsers P
 	CPUWeight StartupCPUWeight CPUShares StartupCPUShares CPUQuota CPUQuotaPeriodSec AllowedCPUs
 	MemoryMin MemoryLow MemoryHigh MemoryMax MemorySwapMax MemoryLimit TasksMax IOWeight
 	StartupIOWeight BlockIOWeight ManagedOOMSwap ManagedOOMMemoryPressure ManagedOOMPreference
-	OOMPolicy CoredumpFilter Personality`)
+	OOMPolicy CoredumpFilter Personality`
 
 // notYetKeys are settings a container could honour, at least in part,
 // that boxinit does not apply yet: the unit runs without them.
-var notYetKeys = words(`Nice OOMScoreAdjust IOSchedulingClass IOSchedulingPriority CPUSchedulingPolicy
-	CPUSchedulingPriority CPUSchedulingResetOnFork CPUAffinity NUMAPolicy NUMAMask`)
+const notYetKeysList = `Nice OOMScoreAdjust IOSchedulingClass IOSchedulingPriority CPUSchedulingPolicy
+	CPUSchedulingPriority CPUSchedulingResetOnFork CPUAffinity NUMAPolicy NUMAMask`
 
 // labelKeys are read and have no effect on how the unit runs under boxinit.
-var labelKeys = words(`IgnoreOnIsolate AllowIsolate CollectMode JobTimeoutSec
+const labelKeysList = `IgnoreOnIsolate AllowIsolate CollectMode JobTimeoutSec
 	JobRunningTimeoutSec JobTimeoutAction OnFailureJobMode RequiresMountsFor WantsMountsFor
 	SyslogFacility SyslogLevel SyslogLevelPrefix LogLevelMax LogExtraFields LogRateLimitIntervalSec
 	LogRateLimitBurst LogNamespace UtmpIdentifier UtmpMode TTYPath TTYReset TTYVHangup TTYVTDisallocate
 	TimeoutStartFailureMode TimeoutStopFailureMode FileDescriptorStoreMax FileDescriptorStorePreserve
-	RootDirectoryStartOnly NonBlocking BusName`)
+	RootDirectoryStartOnly NonBlocking BusName`
+
+// directiveTables are the settings boxinit knows, by section. They are
+// built on first use, not at init: every run of the binary (`boxinit
+// version`, each systemctl call, each service's exec helper) would pay for
+// them, and only a run that reads units needs them.
+type directiveTables struct {
+	unit, install, service            map[string]setter
+	ignored, notYet, label, condition map[string]bool
+}
+
+var (
+	directivesOnce  sync.Once
+	directivesTable *directiveTables
+)
+
+func directives() *directiveTables {
+	directivesOnce.Do(func() {
+		directivesTable = &directiveTables{
+			unit: newUnitKeys(), install: newInstallKeys(), service: newServiceKeys(),
+			ignored: words(ignoredKeysList), notYet: words(notYetKeysList), label: words(labelKeysList),
+			condition: words(conditionKindsList),
+		}
+	})
+	return directivesTable
+}
 
 func words(s string) map[string]bool {
 	m := map[string]bool{}
@@ -231,11 +263,11 @@ func words(s string) map[string]bool {
 	return m
 }
 
-var conditionKinds = words(`PathExists PathExistsGlob PathIsDirectory PathIsSymbolicLink
+const conditionKindsList = `PathExists PathExistsGlob PathIsDirectory PathIsSymbolicLink
 	PathIsMountPoint PathIsReadWrite PathIsEncrypted DirectoryNotEmpty FileNotEmpty FileIsExecutable
 	User Group Virtualization Capability Host KernelCommandLine KernelVersion Credential Environment
 	Security ACPower NeedsUpdate FirstBoot Architecture Firmware ControlGroupController Memory CPUs
-	CPUFeature OSRelease MemoryPressure CPUPressure IOPressure`)
+	CPUFeature OSRelease MemoryPressure CPUPressure IOPressure`
 
 // interpret applies the assignments in order to a fresh unit.
 func (u *Unit) interpret(all []Assignment, sp *specifiers) {
@@ -255,6 +287,7 @@ func (u *Unit) interpret(all []Assignment, sp *specifiers) {
 	typeSection := map[string]string{"service": "Service", "socket": "Socket", "timer": "Timer",
 		"path": "Path", "mount": "Mount", "automount": "Automount", "swap": "Swap", "slice": "Slice", "scope": "Scope"}[n.Type]
 	warned := map[string]bool{}
+	d := directives()
 	diag := func(a Assignment, sev Severity, format string, args ...any) {
 		u.Diags = append(u.Diags, Diag{a.File, a.Line, sev, fmt.Sprintf(format, args...)})
 	}
@@ -266,11 +299,11 @@ func (u *Unit) interpret(all []Assignment, sp *specifiers) {
 				u.condition(a, sp, diag)
 				continue
 			}
-			table = unitKeys
+			table = d.unit
 		case a.Section == "Install":
-			table = installKeys
+			table = d.install
 		case a.Section == "Service" && u.Service != nil:
-			table = serviceKeys
+			table = d.service
 		case strings.HasPrefix(a.Section, "X-"):
 			continue
 		case a.Section == typeSection:
@@ -297,19 +330,19 @@ func (u *Unit) interpret(all []Assignment, sp *specifiers) {
 		case a.Section == "Service" && a.Key == "Environment":
 			u.environment(a, sp, diag)
 			continue
-		case !known && ignoredKeys[a.Key]:
+		case !known && d.ignored[a.Key]:
 			if !warned[a.Key] {
 				diag(a, Info, "%s= ignored: a container without privileges cannot apply it", a.Key)
 				warned[a.Key] = true
 			}
 			continue
-		case !known && notYetKeys[a.Key]:
+		case !known && d.notYet[a.Key]:
 			if !warned[a.Key] {
 				diag(a, Info, "%s= not applied: boxinit does not support it yet", a.Key)
 				warned[a.Key] = true
 			}
 			continue
-		case !known && labelKeys[a.Key]:
+		case !known && d.label[a.Key]:
 			continue
 		case !known:
 			diag(a, Warning, "%s= in [%s] is not supported by boxinit, ignored", a.Key, a.Section)
@@ -361,7 +394,7 @@ func (u *Unit) condition(a Assignment, sp *specifiers, diag func(Assignment, Sev
 	if strings.HasPrefix(a.Key, "Assert") {
 		c.Assert, kind = true, strings.TrimPrefix(a.Key, "Assert")
 	}
-	if !conditionKinds[kind] {
+	if !directives().condition[kind] {
 		diag(a, Warning, "%s= is not a known condition, ignored", a.Key)
 		return
 	}

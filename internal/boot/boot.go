@@ -83,10 +83,10 @@ func New(cfg *Config, log *slog.Logger, run Starter) *Boot {
 type step struct {
 	name  string
 	fatal bool
-	// ahead: the step may run while the next one does (it reads and writes
-	// nothing the next one does, and never stops the boot); its result is
-	// still reported first.
-	ahead bool
+	// ahead: the step may run while the next ahead steps do (it reads and
+	// writes nothing they do, and never stops the boot); its result is
+	// still reported first, and it ends before the step after them starts.
+	ahead int
 	run   func(b *Boot, ctx context.Context) (Outcome, string, error)
 }
 
@@ -97,13 +97,15 @@ func (s step) String() string { return s.name }
 func fail(err error) (Outcome, string, error) { return "", "", err }
 
 var steps = []step{
-	{"hostname", false, true, (*Boot).hostname}, // /etc/hostname, /etc/hosts, sethostname: alongside sshd
-	{"sshd", true, false, (*Boot).sshd},
-	{"user", true, false, (*Boot).user},
-	{"keys", false, false, (*Boot).keys},
-	{"hooks", true, false, (*Boot).hooks},
-	{"customize", false, false, (*Boot).customize},
-	{"ready", true, false, (*Boot).ready},
+	// /etc/hostname, /etc/hosts, sethostname: alongside sshd, user and
+	// keys; a root hook may read them.
+	{"hostname", false, 3, (*Boot).hostname},
+	{"sshd", true, 0, (*Boot).sshd},
+	{"user", true, 0, (*Boot).user},
+	{"keys", false, 0, (*Boot).keys},
+	{"hooks", true, 0, (*Boot).hooks},
+	{"customize", false, 0, (*Boot).customize},
+	{"ready", true, 0, (*Boot).ready},
 }
 
 // StepNames lists the steps in order.
@@ -126,32 +128,68 @@ func (b *Boot) Run(ctx context.Context, onResult func(Result)) error {
 	for _, dir := range []string{"/etc", "/etc/sudoers.d"} { // left by a boot killed mid-write
 		sysfile.RemoveStaleTemps(b.cfg.path(dir))
 	}
-	var ahead chan func() error // the report of a step still running ahead
-	for i, s := range steps {
-		start := time.Now()
-		if s.ahead && i+1 < len(steps) {
-			ahead = make(chan func() error, 1)
-			go func(s step, done chan<- func() error) {
-				outcome, msg, err := s.run(b, ctx)
-				took := time.Since(start)
-				done <- func() error { return b.finish(ctx, s, took, outcome, msg, err, onResult) }
-			}(s, ahead)
-			continue
-		}
-		outcome, msg, err := s.run(b, ctx)
-		took := time.Since(start)
-		if ahead != nil { // reported first: the order of the steps stays
-			report := <-ahead
-			ahead = nil
-			if err := report(); err != nil {
+	var queue []*report // reports not given yet, in the order of the steps
+	// give gives the reports in order: all of them when wait is set
+	// (waiting for steps still running ahead), else those that are ready.
+	give := func(wait bool) error {
+		for len(queue) > 0 {
+			r := queue[0]
+			if !wait {
+				select {
+				case <-r.ready:
+				default:
+					return nil
+				}
+			}
+			<-r.ready
+			queue = queue[1:]
+			if err := r.give(); err != nil {
 				return err
 			}
 		}
-		if err := b.finish(ctx, s, took, outcome, msg, err, onResult); err != nil {
+		return nil
+	}
+	var waitFor []int // per step running ahead: the index of the step it must end before
+	for i, s := range steps {
+		for _, until := range waitFor {
+			if until <= i {
+				if err := give(true); err != nil {
+					return err
+				}
+				waitFor = nil
+				break
+			}
+		}
+		start := time.Now()
+		r := &report{ready: make(chan struct{})}
+		queue = append(queue, r)
+		run := func() {
+			outcome, msg, err := s.run(b, ctx)
+			took := time.Since(start)
+			r.failed = (err != nil && s.fatal) || ctx.Err() != nil
+			r.give = func() error { return b.finish(ctx, s, took, outcome, msg, err, onResult) }
+			close(r.ready)
+		}
+		if s.ahead > 0 && i+1 < len(steps) {
+			go run()
+			waitFor = append(waitFor, i+1+s.ahead)
+			continue
+		}
+		run()
+		// A failure stops the boot here, once the steps before have
+		// reported; otherwise the reports that are ready are given.
+		if err := give(r.failed); err != nil {
 			return err
 		}
 	}
-	return nil
+	return give(true)
+}
+
+// report is the end of one step, given (logged, passed on) in step order.
+type report struct {
+	ready  chan struct{} // closed once give and failed are set
+	failed bool          // give will stop the boot
+	give   func() error
 }
 
 // finish reports one step's end: its outcome (an error is a warning, or a

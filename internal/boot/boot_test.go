@@ -29,6 +29,23 @@ import (
 
 func starter(t *testing.T) Starter { return testreaper.Get(t) }
 
+// command runs argv through the test process's reaper and returns its
+// output (stdout and stderr) and exit code. Once a test of this package
+// has started the reaper it is the one owner of wait4, and os/exec's own
+// wait would race it ("waitid: no child processes").
+func command(t *testing.T, argv ...string) (string, int) {
+	t.Helper()
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	require.NoError(t, err)
+	defer out.Close()
+	p, err := testreaper.Get(t).Start(&reaper.Cmd{Args: argv, Stdout: out, Stderr: out})
+	require.NoError(t, err)
+	code := p.ExitCode()
+	b, err := os.ReadFile(out.Name())
+	require.NoError(t, err)
+	return string(b), code
+}
+
 func pubKey(t testing.TB, comment string) string {
 	pub, _, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
@@ -408,3 +425,63 @@ func TestBoot_RefusesAHookThatSomeoneOtherThanRootCouldHaveChanged(t *testing.T)
 		})
 	}
 }
+
+// The hostname step runs alongside sshd, user and keys, and has ended
+// before the hooks start (a root hook may read /etc/hostname); the results
+// still come in step order, and a fatal failure while it runs stops the
+// boot once its result is given. Fake steps record what ran at once.
+func TestBoot_AStepRunningAheadOverlapsTheNextStepsButNotTheOneAfter(t *testing.T) {
+	for _, failUser := range []bool{false, true} {
+		f := testRoot(t, nil)
+		c, err := Load(f, nil)
+		require.NoError(t, err)
+		b := New(c, slog.New(slog.NewTextHandler(io.Discard, nil)), starter(t))
+
+		release := make(chan struct{}) // the hostname step ends when keys has run
+		var mu sync.Mutex
+		var ran []string
+		mark := func(s string) { mu.Lock(); ran = append(ran, s); mu.Unlock() }
+		fake := func(name string, fatal bool, ahead int, fail bool) step {
+			return step{name, fatal, ahead, func(*Boot, context.Context) (Outcome, string, error) {
+				switch {
+				case name == "hostname":
+					select {
+					case <-release:
+					case <-time.After(100 * time.Millisecond): // failUser: keys never runs
+					}
+					mark("hostname ended")
+					return OK, "", nil
+				}
+				mark(name)
+				switch {
+				case name == "keys":
+					close(release)
+				case fail:
+					return fail2(name)
+				}
+				return OK, "", nil
+			}}
+		}
+		old := steps
+		steps = []step{
+			fake("hostname", false, 3, false), fake("sshd", true, 0, false), fake("user", true, 0, failUser),
+			fake("keys", false, 0, false), fake("hooks", true, 0, false), fake("ready", true, 0, false),
+		}
+		var given []string
+		err = b.Run(context.Background(), func(r Result) { given = append(given, r.Step+":"+string(r.Outcome)) })
+		steps = old
+
+		if failUser {
+			require.EqualError(t, err, "boot: user: user failed")
+			assert.Equal(t, []string{"sshd", "user", "hostname ended"}, ran)
+			assert.Equal(t, []string{"hostname:ok", "sshd:ok", "user:failed"}, given, "the step ahead reports first")
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, []string{"sshd", "user", "keys", "hostname ended", "hooks", "ready"}, ran,
+			"sshd, user and keys ran while hostname did (it waited for keys); hooks only after it")
+		assert.Equal(t, []string{"hostname:ok", "sshd:ok", "user:ok", "keys:ok", "hooks:ok", "ready:ok"}, given)
+	}
+}
+
+func fail2(name string) (Outcome, string, error) { return fail(fmt.Errorf("%s failed", name)) }

@@ -325,7 +325,7 @@ func (c *Config) loadUser(src source, name, where string, bad func(string, strin
 	}
 	c.Sudo, _ = src.get("DEFAULT_USER_SUDO")
 	if c.Sudo == "" {
-		c.Sudo = "ALL=(ALL) NOPASSWD:ALL"
+		c.Sudo = defaultSudoRule
 	}
 	if c.Sudo != users.NoSudo {
 		_, w := src.get("DEFAULT_USER_SUDO")
@@ -337,6 +337,9 @@ func (c *Config) loadUser(src source, name, where string, bad func(string, strin
 	}
 	return a
 }
+
+// defaultSudoRule is DEFAULT_USER_SUDO when it is not set.
+const defaultSudoRule = "ALL=(ALL) NOPASSWD:ALL"
 
 // lazyRegexp compiles expr on first use rather than at program start:
 // package initialisation runs in every boxinit process, `boxinit version`

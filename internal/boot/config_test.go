@@ -197,3 +197,49 @@ func TestLoad_AsksTheImagesVisudoAboutTheSudoRule(t *testing.T) {
 	_, err = Load(f, nil)
 	require.NoError(t, err)
 }
+
+// Boot does not ask visudo about the default rule (it is a constant); this
+// is what makes that safe: the real visudo takes it for names at every edge
+// of DEFAULT_USER's rule. A name the rule allows that sudo read otherwise
+// would fail here.
+func TestVisudo_TakesTheDefaultRuleForEveryValidName(t *testing.T) {
+	if _, err := os.Stat(visudoPath); err != nil {
+		t.Skip("requires visudo (Debian package sudo; make deps installs it)")
+	}
+	names := []string{"a", "_", "human", "_x", "a.b", "a-b", "a_b", "a.", "a-", "a..b", "x--.__",
+		"defaults", "all", "include", "includedir", "root", strings.Repeat("z", 32), "u1000", "a.b-c_d.e"}
+	for c := 'a'; c <= 'z'; c++ {
+		names = append(names, string(c)+"0.-_")
+	}
+	dir := t.TempDir()
+	for _, name := range names {
+		require.NoError(t, users.ValidateName(name), name)
+		file := filepath.Join(dir, "rule")
+		require.NoError(t, os.WriteFile(file, []byte(name+" "+defaultSudoRule+"\n"), 0o440))
+		out, code := command(t, visudoPath, "-c", "-f", file)
+		assert.Zero(t, code, "visudo refuses %q %s: %s", name, defaultSudoRule, out)
+	}
+}
+
+// A rule of the user's own is still asked of the image's visudo; the
+// default is not.
+func TestLoad_AsksVisudoAboutARuleOfTheUsersOwnOnly(t *testing.T) {
+	var ran []string
+	old := runVisudo
+	runVisudo = func(path, file string) error {
+		b, err := os.ReadFile(file)
+		require.NoError(t, err)
+		ran = append(ran, string(b))
+		return nil
+	}
+	t.Cleanup(func() { runVisudo = old })
+	for _, rc := range []string{"DEFAULT_USER=human\n", "DEFAULT_USER=human\nDEFAULT_USER_SUDO='ALL=(ALL) ALL'\n"} {
+		f := testRoot(t, []byte(rc))
+		visudo := filepath.Join(f.Root, "usr/sbin/visudo")
+		require.NoError(t, os.MkdirAll(filepath.Dir(visudo), 0o755))
+		require.NoError(t, os.WriteFile(visudo, nil, 0o755))
+		_, err := Load(f, nil)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []string{"human ALL=(ALL) ALL\n"}, ran)
+}

@@ -21,8 +21,8 @@ func TestHostPublicKey_IsTheKeySSHKeygenPutInThePubFile(t *testing.T) {
 	dir := t.TempDir()
 	for _, k := range [][]string{{"rsa", "-b", "3072"}, {"ecdsa"}, {"ed25519"}, {"rsa", "-m", "PEM"}} {
 		path := filepath.Join(dir, k[0]+"-"+k[len(k)-1])
-		out, err := exec.Command("ssh-keygen", append([]string{"-q", "-N", "", "-f", path, "-t"}, k...)...).CombinedOutput()
-		require.NoError(t, err, "%s", out)
+		out, code := command(t, append([]string{"ssh-keygen", "-q", "-N", "", "-f", path, "-t"}, k...)...)
+		require.Zero(t, code, "%s", out)
 		priv, err := os.ReadFile(path)
 		require.NoError(t, err)
 		pubFile, err := os.ReadFile(path + ".pub")
@@ -40,8 +40,8 @@ func TestHostPublicKey_RefusesWhatIsNoSingleOpenSSHKey(t *testing.T) {
 		t.Skip("requires ssh-keygen")
 	}
 	dir := t.TempDir()
-	out, err := exec.Command("ssh-keygen", "-q", "-N", "", "-t", "ed25519", "-f", dir+"/k").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	out, code := command(t, "ssh-keygen", "-q", "-N", "", "-t", "ed25519", "-f", dir+"/k")
+	require.Zero(t, code, "%s", out)
 	priv, err := os.ReadFile(dir + "/k")
 	require.NoError(t, err)
 	_, err = hostPublicKey(priv)

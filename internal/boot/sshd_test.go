@@ -57,9 +57,9 @@ func TestSSHDStep_GivesEachContainerItsOwnHostKeysAndKeepsThem(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, priv.PublicKey().Marshal(), pub.Marshal(), "the .pub matches")
 		if keygen, err := exec.LookPath("ssh-keygen"); err == nil {
-			derived, err := exec.Command(keygen, "-y", "-f", key).Output()
-			require.NoError(t, err, "ssh-keygen reads the key")
-			assert.Equal(t, strings.Fields(readFile(t, key+".pub"))[1], strings.Fields(string(derived))[1])
+			derived, code := command(t, keygen, "-y", "-f", key)
+			require.Zero(t, code, "ssh-keygen reads the key: %s", derived)
+			assert.Equal(t, strings.Fields(readFile(t, key+".pub"))[1], strings.Fields(derived)[1])
 		}
 	}
 	rsaKey, _ := ssh.ParsePrivateKey([]byte(readFile(t, b.cfg.path("/etc/ssh/ssh_host_rsa_key"))))
@@ -221,10 +221,10 @@ func TestSSHDStep_AnyNameSignsCertificatesWithoutPrincipalsThatMatchEveryName(t 
 		assert.NoError(t, checker.CheckHostKey(addr, &net.TCPAddr{IP: net.IPv4(203, 0, 113, 9), Port: 22}, cert), addr)
 	}
 	if keygen, err := exec.LookPath("ssh-keygen"); err == nil {
-		out, err := exec.Command(keygen, "-L", "-f", b.cfg.path("/etc/ssh/ssh_host_rsa_key-cert.pub")).CombinedOutput()
-		require.NoError(t, err, string(out))
-		assert.Regexp(t, `Principals: \(none\)`, string(out), "OpenSSH reads it as valid for every name")
-		assert.Regexp(t, `Valid: from \S+ to \S+`, string(out), "and not forever")
+		out, code := command(t, keygen, "-L", "-f", b.cfg.path("/etc/ssh/ssh_host_rsa_key-cert.pub"))
+		require.Zero(t, code, out)
+		assert.Regexp(t, `Principals: \(none\)`, out, "OpenSSH reads it as valid for every name")
+		assert.Regexp(t, `Valid: from \S+ to \S+`, out, "and not forever")
 	}
 
 	b.cfg.HostCertAnyName = false

@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -151,14 +152,23 @@ func writeTemp(path string, data []byte, mode fs.FileMode, uid, gid int) (err er
 }
 
 // RemoveStaleTemps deletes the temporary files that writers killed between
-// create and rename left in dir. Call it only where no other boxinit is
-// writing in dir (boot does, once, before its steps).
-func RemoveStaleTemps(dir string) {
+// create and rename left in dir: all of them, or only those of the files
+// named (base names) when names are given. Call it only where no other
+// boxinit writes those files in dir (boot does, for all, before its steps;
+// the account files' writer, for its own, under their lock: the hostname
+// step may be writing /etc/hosts beside them).
+func RemoveStaleTemps(dir string, names ...string) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if n := e.Name(); strings.HasPrefix(n, ".") && strings.Contains(n, ".boxinit-") {
-			_ = os.Remove(filepath.Join(dir, n))
+		n := e.Name()
+		base, _, isTemp := strings.Cut(n, ".boxinit-")
+		if !strings.HasPrefix(n, ".") || !isTemp {
+			continue
 		}
+		if len(names) > 0 && !slices.Contains(names, base[1:]) {
+			continue
+		}
+		_ = os.Remove(filepath.Join(dir, n))
 	}
 }
 

@@ -108,3 +108,25 @@ func TestReplace_RefusesADanglingSymlinkAndCreatesNothing(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	assert.Len(t, entries, 1, "nothing created")
 }
+
+// The account files' writer clears its own leftovers while the hostname
+// step may be writing /etc/hosts in the same directory: a temporary file of
+// another file is left alone, and so is everything that is not a temporary.
+func TestRemoveStaleTemps_WithNamesRemovesOnlyTheTemporariesOfThoseFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{".passwd.boxinit-0a1b2c", ".passwd-.boxinit-3d4e5f", ".hosts.boxinit-6a7b8c", "passwd", ".hidden", ".shadow.dpkg-new"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, n), nil, 0o600))
+	}
+	RemoveStaleTemps(dir, "passwd", "passwd-", "shadow")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.ElementsMatch(t, []string{"passwd", ".hidden", ".shadow.dpkg-new", ".hosts.boxinit-6a7b8c"}, names)
+
+	RemoveStaleTemps(dir) // boot, before its steps: every temporary
+	_, err = os.Stat(filepath.Join(dir, ".hosts.boxinit-6a7b8c"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}

@@ -83,7 +83,9 @@ func EnsureAccount(root string, a Account, log *slog.Logger) (Changes, error) {
 		return Changes{}, err
 	}
 	defer unlock()
-	sysfile.RemoveStaleTemps(filepath.Join(root, "/etc")) // left by a killed run
+	// Left by a killed run; only the account files': boot's hostname step
+	// may be writing /etc/hosts beside them.
+	sysfile.RemoveStaleTemps(filepath.Join(root, "/etc"), "passwd", "passwd-", "shadow", "shadow-", "group", "group-", "gshadow", "gshadow-")
 
 	db, err := loadDB(root)
 	if err != nil {

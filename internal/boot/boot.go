@@ -166,8 +166,9 @@ func (b *Boot) Run(ctx context.Context, onResult func(Result)) error {
 		run := func() {
 			outcome, msg, err := s.run(b, ctx)
 			took := time.Since(start)
-			r.failed = (err != nil && s.fatal) || ctx.Err() != nil
-			r.give = func() error { return b.finish(ctx, s, took, outcome, msg, err, onResult) }
+			stopped := ctx.Err() // as the step ended: its report may be given later
+			r.failed = (err != nil && s.fatal) || stopped != nil
+			r.give = func() error { return b.finish(stopped, s, took, outcome, msg, err, onResult) }
 			close(r.ready)
 		}
 		if s.ahead > 0 && i+1 < len(steps) {
@@ -193,15 +194,16 @@ type report struct {
 }
 
 // finish reports one step's end: its outcome (an error is a warning, or a
-// failure in a fatal step or once ctx is done), the log line, onResult;
-// after a failure it removes the ready file and returns the error.
-func (b *Boot) finish(ctx context.Context, s step, took time.Duration, outcome Outcome, msg string, err error, onResult func(Result)) error {
-	if ctx.Err() != nil && err == nil {
-		err = ctx.Err()
+// failure in a fatal step or when the boot was stopped, the context's error,
+// as the step ended), the log line, onResult; after a failure it removes
+// the ready file and returns the error.
+func (b *Boot) finish(stopped error, s step, took time.Duration, outcome Outcome, msg string, err error, onResult func(Result)) error {
+	if stopped != nil && err == nil {
+		err = stopped
 	}
 	if err != nil {
 		outcome = Warning
-		if s.fatal || ctx.Err() != nil {
+		if s.fatal || stopped != nil {
 			outcome = Failed
 		}
 		msg = err.Error()

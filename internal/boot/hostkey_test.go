@@ -62,3 +62,14 @@ func FuzzHostPublicKey(f *testing.F) {
 		_, _ = hostPublicKey(data) // never panics, whatever the file holds
 	})
 }
+
+// The RSA host key is the first of several generated at once: whichever
+// wins, it is a whole 3072-bit key, alone or raced.
+func TestRacedRSAKey_IsAValid3072BitKeyAloneOrRaced(t *testing.T) {
+	for _, n := range []int{1, 2} {
+		k, err := racedRSAKey(3072, n)
+		require.NoError(t, err)
+		assert.Equal(t, 3072, k.N.BitLen(), "n=%d", n)
+		assert.NoError(t, k.Validate(), "n=%d", n)
+	}
+}

@@ -66,7 +66,7 @@ bench: build ## benchmarks: boxinit side by side with tini, the old rc.local, su
 	BOXINIT_BENCH_BIN=$(CURDIR)/$(BIN)/boxinit BOXINIT_BENCH_SUPERCRONIC=$$sc \
 	$(GO) test -run '^$$' -bench 'Footprint|EarlySIGTERM|Reap' -benchtime 1x -count 1 ./cmd/boxinit | tee $$out && \
 	BOXINIT_BENCH_BIN=$(CURDIR)/$(BIN)/boxinit \
-	$(GO) test -run '^$$' -bench 'Boot' -benchtime 5x -count 1 ./cmd/boxinit | tee -a $$out && \
+	$(GO) test -run '^$$' -bench 'Boot' -benchtime 15x -count 1 ./cmd/boxinit | tee -a $$out && \
 	BOXINIT_BENCH_BIN=$(CURDIR)/$(BIN)/boxinit BOXINIT_BENCH_SUPERCRONIC=$$sc \
 	$(GO) test -run '^$$' -bench 'Cron' -benchtime 1x -count 1 -v ./cmd/boxinit && \
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/... && \

@@ -11,7 +11,8 @@ END {
 	print "| figure | boxinit | anchor |"
 	print "| --- | --- | --- |"
 	V = "BenchmarkFootprintVersion/"
-	row("`version`, fork to exit (median ms)", v(V "boxinit-ms"), "static Go " v(V "gostatic-ms"))
+	ratio = ((V "boxinit-ms") in m && m[V "gostatic-ms"] > 0) ? sprintf(" (%.2f× static Go)", m[V "boxinit-ms"] / m[V "gostatic-ms"]) : ""
+	row("`version`, fork to exit (median ms)", v(V "boxinit-ms") ratio, "static Go " v(V "gostatic-ms"))
 	row("`version`, max RSS (KiB)", v(V "boxinit-maxrss-KiB"), "static Go " v(V "gostatic-maxrss-KiB"))
 	W = "BenchmarkFootprintSignalWindow/"
 	row("exec to SIGTERM held (median / p95 ms)", v(W "boxinit-handler-ms") " / " v(W "boxinit-handler-p95-ms"), "tini " v(W "tini-handler-ms") " / " v(W "tini-handler-p95-ms"))

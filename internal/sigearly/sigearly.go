@@ -21,7 +21,6 @@ package sigearly
 import (
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 )
 
@@ -51,10 +50,22 @@ func IsClient(argv []string) bool {
 	if len(argv) == 0 {
 		return false
 	}
-	if name := filepath.Base(argv[0]); name == "systemctl" || name == "journalctl" {
+	if name := base(argv[0]); name == "systemctl" || name == "journalctl" {
 		return true
 	}
 	return len(argv) > 1 && clients[argv[1]]
+}
+
+// base is the last element of a path. Not path/filepath's: Go initialises
+// a package only after everything it imports, and path/filepath (whose
+// path sorts late) took this init from the 21st place to the 68th.
+func base(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] == '/' {
+			return path[i+1:]
+		}
+	}
+	return path
 }
 
 func init() {

@@ -2,6 +2,10 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,4 +138,25 @@ func TestSigearly_OnlyRunsThatMayBeAnInitCatchSignalsBeforeMain(t *testing.T) {
 	for _, argv := range inits {
 		assert.False(t, sigearly.IsClient(argv), "%q may be an init", argv)
 	}
+}
+
+// The stop signals are caught from package sigearly's init; Go runs it once
+// everything it imports is initialised, among the ready packages in
+// import-path order. An import that sorts late (path/filepath did) pushes
+// it behind crypto and net/http, and a SIGTERM in that window ends PID 1
+// with exit 2. GODEBUG=inittrace=1 lists the inits in the order they run.
+func TestSigearly_InitialisesAmongTheFirstPackages(t *testing.T) {
+	cmd := exec.Command(boxinitBin, "--help")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	out, _ := cmd.CombinedOutput()
+	var order []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "init" {
+			order = append(order, f[1])
+		}
+	}
+	i := slices.Index(order, "github.com/boxinit/boxinit/internal/sigearly")
+	require.NotEqual(t, -1, i, "no init of sigearly in:\n%s", out)
+	assert.Less(t, i, 25, "sigearly's init runs after %q", order[:i])
+	assert.Equal(t, "os/signal", order[i-1], "right after os/signal")
 }

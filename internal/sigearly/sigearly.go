@@ -33,27 +33,30 @@ var (
 
 var stopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT}
 
-// clients are the first arguments, and the names boxinit is called by,
-// of the runs that are no init. Anything else (flags first, `boot`,
-// `init`) catches, as the init it may be.
-var clients = map[string]bool{
-	"version": true, "status": true, "check": true,
-	"systemctl": true, "journalctl": true,
-	"boxinit-service-exec": true, // services.HelperArg
-}
-
 // caught says whether init registered the signals.
 var caught bool
 
-// IsClient says whether argv is a run that is no init.
+// IsClient says whether argv is a run that is no init: by its first
+// argument, or by the name boxinit is called by. Anything else (flags
+// first, `boot`, `init`) catches, as the init it may be. A switch, not a
+// map: a map literal is built at init, before the signals are caught.
 func IsClient(argv []string) bool {
 	if len(argv) == 0 {
 		return false
 	}
-	if name := base(argv[0]); name == "systemctl" || name == "journalctl" {
+	switch base(argv[0]) {
+	case "systemctl", "journalctl":
 		return true
 	}
-	return len(argv) > 1 && clients[argv[1]]
+	if len(argv) < 2 {
+		return false
+	}
+	switch argv[1] {
+	case "version", "status", "check", "systemctl", "journalctl",
+		"boxinit-service-exec": // services.HelperArg
+		return true
+	}
+	return false
 }
 
 // base is the last element of a path. Not path/filepath's: Go initialises

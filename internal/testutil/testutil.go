@@ -168,17 +168,19 @@ func (b *SyncBuffer) String() string {
 	return b.buf.String()
 }
 
-// OpenToOthers makes dir and its parents up to the temporary directory
+// OpenToOthers makes dir and its parents below the temporary directory
 // 0755, so that a command run as another user (uid 1000) can reach it:
-// t.TempDir makes them 0700.
+// t.TempDir makes them 0700. The temporary directory itself is left as it
+// is (it used to be made 0755 too: /tmp lost its 1777, and apt could no
+// longer write its temporary files on the machine that ran the tests).
 func OpenToOthers(t testing.TB, dir string) {
 	t.Helper()
-	for ; dir != "/" && dir != "."; dir = filepath.Dir(dir) {
+	for ; dir != "/" && dir != "." && dir != os.TempDir(); dir = filepath.Dir(dir) {
+		if fi, err := os.Stat(dir); err == nil && fi.Mode()&os.ModeSticky != 0 {
+			return // a shared temporary directory (TMPDIR=/var/tmp/...)
+		}
 		if err := os.Chmod(dir, 0o755); err != nil {
 			t.Fatal(err)
-		}
-		if dir == os.TempDir() {
-			return
 		}
 	}
 }

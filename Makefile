@@ -8,7 +8,8 @@ BIN      := bin
 TAG      ?= dev
 export BOXINIT_TAG := $(TAG)
 # The container engine of make image, make demo and the e2e tests: podman when
-# it is installed, else docker (ENGINE=docker or ENGINE=podman to choose).
+# it is installed, else docker when its daemon answers, else podman (what make
+# deps installs); ENGINE=docker or ENGINE=podman to choose.
 ifeq ($(origin ENGINE),undefined)
 ENGINE := $(shell ./scripts/engine.sh)
 endif

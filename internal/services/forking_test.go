@@ -110,7 +110,8 @@ func TestService_APIDFileNotRootsNamingAProcessOutsideTheUnitIsRefused(t *testin
 	assert.NoError(t, victim.Process.Signal(unix.Signal(0)), "the process outside the unit was not signalled")
 
 	// a user's PID file naming a process of the unit is taken
-	script = "#!/bin/sh\n( exec sleep 100 & )\nsleep 0.1\npgrep -n -x sleep > \"$(dirname \"$0\")/run/d.pid\"\nchown 1000 \"$(dirname \"$0\")/run/d.pid\"\nexit 0\n"
+	// ($! of the subshell: `pgrep -n sleep` took another test's sleep.)
+	script = "#!/bin/sh\n( exec sleep 100 & echo $! > \"$(dirname \"$0\")/run/d.pid\" )\nchown 1000 \"$(dirname \"$0\")/run/d.pid\"\nexit 0\n"
 	require.NoError(t, os.WriteFile(filepath.Join(f.root, "daemon"), []byte(script), 0o755))
 	require.NoError(t, f.m.Start(ctx, "d.service"), "a pid of the unit in a user's PID file is taken")
 	assert.NotZero(t, f.status(t, "d.service").MainPID)

@@ -129,3 +129,56 @@ func TestService_APIDFileNotRootsNamingAProcessOutsideTheUnitIsRefused(t *testin
 	require.NoError(t, f.m.Start(ctx, "d.service"), "the owner's own process is taken")
 	assert.Equal(t, own.Process.Pid, f.status(t, "d.service").MainPID)
 }
+
+// A daemon that re-executes itself says MAINPID= after READY=1: the new
+// process is the main one from then on. The old main's end does not end
+// the service; the new one's does, with its own exit status.
+func TestService_AMAINPIDAfterREADYMakesTheNamedProcessTheMainOne(t *testing.T) {
+	exe, _ := os.Executable()
+	f := setup(t, map[string]string{"n.service": "[Service]\nType=notify\nNotifyAccess=all\n" +
+		"ExecStart=/bin/sh -c '" + exe + " " + progArg + " notify 0s READY=1 & sleep 0.3; " +
+		"(" + exe + " " + progArg + " notify 0s MAINPID=self \"sleep 700ms\" \"exit 4\" &); sleep 0.3; exit 0'\n"})
+	require.NoError(t, f.m.Start(ctx, "n.service"))
+	shell := f.status(t, "n.service").MainPID
+	st := f.eventually(t, "n.service", func(st Status) bool { return st.MainPID != shell }, "a new main process")
+	daemon := st.MainPID
+	cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(daemon), "cmdline"))
+	require.NoError(t, err)
+	require.Contains(t, string(cmdline), "MAINPID=self", "the process that said MAINPID=")
+
+	time.Sleep(500 * time.Millisecond) // the shell, the old main process, has exited 0
+	_, err = os.Stat(filepath.Join("/proc", strconv.Itoa(shell)))
+	require.ErrorIs(t, err, os.ErrNotExist, "the old main process is gone")
+	st = f.status(t, "n.service")
+	assert.Equal(t, Active, st.ActiveState, "the old main process's end does not end the service")
+	assert.Equal(t, daemon, st.MainPID)
+
+	st = f.eventually(t, "n.service", func(st Status) bool { return st.ActiveState == Failed }, "failed")
+	assert.Equal(t, &Exit{Code: 4, Known: true}, st.LastExit, "the new main process %d ended with 4", daemon)
+}
+
+// (Short name: the notify socket lives under t.TempDir, which holds it.)
+// MAINPID= from a sender that is not root must name a process of the unit
+// or one of the sender's own: else any service's user could make boxinit
+// adopt a process of root's and signal it when the unit stops.
+func TestService_AUsersForeignMAINPIDIsRefused(t *testing.T) {
+	testutil.RequireRoot(t)
+	victim := exec.Command("sleep", "100")
+	require.NoError(t, victim.Start())
+	t.Cleanup(func() { _ = victim.Process.Kill(); _ = victim.Wait() })
+	exe, _ := os.Executable()
+	prog := filepath.Join(t.TempDir(), "prog") // a copy the user can run
+	data, err := os.ReadFile(exe)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(prog, data, 0o755))
+	testutil.OpenToOthers(t, filepath.Dir(prog))
+	f := setup(t, map[string]string{"n.service": "[Service]\nType=notify\nUser=nobody\n" +
+		"ExecStart=" + prog + " " + progArg + " notify 0s READY=1 \"sleep 200ms\" MAINPID=" + strconv.Itoa(victim.Process.Pid) + "\n"})
+	require.NoError(t, f.m.Start(ctx, "n.service"), f.log.String())
+	main := f.status(t, "n.service").MainPID
+	time.Sleep(500 * time.Millisecond)
+	assert.Equal(t, main, f.status(t, "n.service").MainPID, "the main process stays")
+	assert.Contains(t, f.log.String(), "MAINPID= refused")
+	require.NoError(t, f.m.Stop(ctx, "n.service"))
+	assert.NoError(t, victim.Process.Signal(unix.Signal(0)), "the process outside the unit was not signalled")
+}

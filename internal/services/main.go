@@ -221,12 +221,26 @@ func (s *service) awaitReady(p *reaper.Proc, mark reaper.Mark, deadline time.Tim
 }
 
 // readNotify handles a notify socket's messages for as long as it is open.
+//
+// The socket is open to every process (a service's user must reach it), so
+// MAINPID= is checked as a PID file not root's is: it must name a process
+// of the unit or one of the sender's own, unless the sender is root;
+// otherwise a service's user could make boxinit adopt any process and
+// signal it as root when the unit stops (systemd asks for the unit's
+// cgroup, or a privileged sender). A MAINPID= after READY=1 (a daemon that
+// re-executes itself) makes the named process the one whose end ends the
+// service.
 func (s *service) readNotify(n *notifySocket, ready chan struct{}) {
 	readyClosed := false
 	for {
 		m, err := n.read()
 		if err != nil {
 			return
+		}
+		newMain, hasMain := mainPIDFrom(m)
+		var procs []int // the unit's processes, read only for MAINPID=
+		if hasMain {
+			procs = s.processes()
 		}
 		s.mu.Lock()
 		allowed := m.pid == s.mainPID || s.svc.NotifyAccess == "all" ||
@@ -236,15 +250,26 @@ func (s *service) readNotify(n *notifySocket, ready chan struct{}) {
 			s.log.Debug("notify message from a process not allowed to send it", "pid", m.pid)
 			continue
 		}
-		if pid, ok := mainPIDFrom(m); ok {
-			s.mainPID = pid
-			s.seeds[pid] = true
+		adopt := 0
+		if hasMain && newMain != s.mainPID {
+			if m.uid != 0 && !slices.Contains(procs, newMain) && procOwner(s.m.o.ProcDir, newMain) != m.uid {
+				s.log.Warn("MAINPID= refused: neither a process of the unit nor one of the sender's, and the sender is not root", "pid", newMain, "sender", m.pid)
+			} else {
+				s.mainPID = newMain
+				s.seeds[newMain] = true
+				if readyClosed && (s.state == Active || s.state == Reloading) {
+					adopt = newMain
+				}
+			}
 		}
 		if v, ok := m.fields["STATUS"]; ok {
 			s.notifyMsg = v
 		}
-		state := s.state
+		state, gen := s.state, s.gen
 		s.mu.Unlock()
+		if adopt > 0 {
+			s.adoptMain(adopt, gen)
+		}
 		if m.fields["READY"] == "1" {
 			if !readyClosed {
 				close(ready)
@@ -260,6 +285,26 @@ func (s *service) readNotify(n *notifySocket, ready chan struct{}) {
 			s.set(Deactivating, "stop")
 		}
 	}
+}
+
+// adoptMain makes pid the main process of a running service (a MAINPID=
+// after READY=1): its end is now the service's, and the old main process's
+// watch stands down.
+func (s *service) adoptMain(pid, gen int) {
+	main, err := s.m.o.Run.Adopt(pid, s.m.o.Run.Mark())
+	if err != nil {
+		s.log.Warn("MAINPID= names no process left; the main process stays", "pid", pid, "err", err)
+		return
+	}
+	s.mu.Lock()
+	if s.gen != gen || s.stopping {
+		s.mu.Unlock()
+		return
+	}
+	s.mainPID, s.mainProc, s.mainDone = pid, main, main.Done()
+	s.mu.Unlock()
+	s.log.Info("new main process", "pid", pid)
+	go s.watch(gen, main.Done())
 }
 
 var errNoReload = errors.New("no ExecReload= (job type reload is not applicable)")

@@ -14,6 +14,7 @@ import (
 // notifyMsg is one sd_notify(3) datagram with its sender's pid.
 type notifyMsg struct {
 	pid    int
+	uid    int // the sender's, from its credentials
 	fields map[string]string
 }
 
@@ -72,7 +73,7 @@ func (n *notifySocket) read() (notifyMsg, error) {
 		if cmsgs, err := unix.ParseSocketControlMessage(oob[:noob]); err == nil {
 			for _, c := range cmsgs {
 				if cred, err := unix.ParseUnixCredentials(&c); err == nil {
-					msg.pid = int(cred.Pid)
+					msg.pid, msg.uid = int(cred.Pid), int(cred.Uid)
 				}
 				if fds, err := unix.ParseUnixRights(&c); err == nil {
 					for _, fd := range fds { // FDSTORE= is not supported: close what was passed

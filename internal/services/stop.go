@@ -63,7 +63,7 @@ func (s *service) shouldRestart(e Exit, timedOut bool) bool {
 func (s *service) watch(gen int, done <-chan struct{}) {
 	<-done
 	s.mu.Lock()
-	stale := s.gen != gen || s.stopping
+	stale := s.gen != gen || s.stopping || s.mainDone != done // a MAINPID= replaced it
 	s.mu.Unlock()
 	if stale {
 		return
@@ -71,7 +71,7 @@ func (s *service) watch(gen int, done <-chan struct{}) {
 	s.job.Lock()
 	defer s.job.Unlock()
 	s.mu.Lock()
-	stale = s.gen != gen || s.stopping
+	stale = s.gen != gen || s.stopping || s.mainDone != done
 	e := Exit{}
 	if s.mainProc != nil {
 		e = exitOfProc(s.mainProc)

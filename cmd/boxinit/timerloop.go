@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/boxinit/boxinit/internal/services"
@@ -43,6 +45,7 @@ func (h *timerHost) run(ctx context.Context) {
 			}
 		}()
 	}
+	zones := h.watchZones(ctx) // nil when TZ is set or there is no watch
 	last := h.current()
 	for {
 		h.mu.Lock()
@@ -72,7 +75,7 @@ func (h *timerHost) run(ctx context.Context) {
 			t := time.NewTimer(max(mono-now.Mono, 0))
 			monoC, stops = t.C, append(stops, t.Stop)
 		}
-		stepped := false
+		stepped, rezoned := false, false
 		select {
 		case <-ctx.Done():
 			for _, stop := range stops {
@@ -81,6 +84,8 @@ func (h *timerHost) run(ctx context.Context) {
 			return
 		case <-h.wake:
 		case stepped = <-alarms:
+		case <-zones:
+			rezoned = h.reloadZone()
 		case <-realC:
 		case <-monoC:
 		}
@@ -95,8 +100,54 @@ func (h *timerHost) run(ctx context.Context) {
 			stepped = skew > time.Second || skew < -time.Second
 		}
 		last = d
-		h.tick(d, stepped)
+		h.tick(d, stepped, rezoned)
 	}
+}
+
+// watchZones reports changes of /etc/localtime, unless TZ is set: then Go
+// and every child take the zone from TZ.
+func (h *timerHost) watchZones(ctx context.Context) <-chan struct{} {
+	if _, set := os.LookupEnv("TZ"); set {
+		return nil
+	}
+	open := h.newZones
+	if open == nil {
+		open = func() (zoneWatch, error) { return timers.NewZoneWatch(h.root) }
+	}
+	w, err := open()
+	if err != nil {
+		h.log.Warn("timers: a change of /etc/localtime is not seen; calendar timers keep the zone boxinit started with", "err", err)
+		return nil
+	}
+	changes := make(chan struct{}, 1)
+	go func() {
+		<-ctx.Done()
+		w.Close()
+	}()
+	go func() {
+		for w.Wait() == nil {
+			select {
+			case changes <- struct{}{}:
+			default: // one pending is enough: the file is read when it is taken
+			}
+		}
+	}()
+	return changes
+}
+
+// reloadZone reads /etc/localtime again; true when the timers must plan
+// again (planning again in the same zone changes nothing).
+func (h *timerHost) reloadZone() bool {
+	z, err := timers.LoadZone(h.root)
+	if err != nil {
+		h.log.Warn("timers: /etc/localtime changed but is no time zone; keeping the one in use", "err", err)
+		return false
+	}
+	h.zone.Store(z)
+	link, _ := os.Readlink(filepath.Join(h.root, "/etc/localtime"))
+	abbr, offset := time.Now().In(z).Zone()
+	h.log.Info("time zone changed: calendar timers plan again", "localtime", link, "zone", abbr, "offset", offset)
+	return true
 }
 
 func (h *timerHost) openAlarm() (wallAlarm, error) {
@@ -111,9 +162,9 @@ func (h *timerHost) openAlarm() (wallAlarm, error) {
 }
 
 // tick moves the timers to d: the units that changed since the last tick
-// are told to their timers, a clock step makes every timer plan again, and
-// every due timer elapses and starts its unit.
-func (h *timerHost) tick(d timers.Dual, stepped bool) {
+// are told to their timers, a clock step or a new time zone makes every
+// timer plan again, and every due timer elapses and starts its unit.
+func (h *timerHost) tick(d timers.Dual, stepped, rezoned bool) {
 	changed := h.takeChanged()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -145,6 +196,8 @@ func (h *timerHost) tick(d timers.Dual, stepped bool) {
 	for name, e := range h.entries {
 		if stepped {
 			e.t.ClockChanged(d, e.unitInfo)
+		} else if rezoned {
+			e.t.ZoneChanged(d, e.unitInfo)
 		}
 		fire, err := e.t.Elapse(d)
 		if err != nil {

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/boxinit/boxinit/internal/services"
 	"github.com/boxinit/boxinit/internal/timers"
 	"github.com/boxinit/boxinit/internal/units"
@@ -382,4 +385,54 @@ func TestTimerLoop_AUnitThatCannotStartLeavesItsTimerWaitingForTheNextElapse(t *
 	if n := w.m.started("gone.service"); n != 1 {
 		t.Errorf("%d starts of gone.service, want 1", n)
 	}
+}
+
+type fakeZones struct {
+	events chan struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (z *fakeZones) Wait() error {
+	select {
+	case <-z.events:
+		return nil
+	case <-z.closed:
+		return os.ErrClosed
+	}
+}
+func (z *fakeZones) Close() error { z.once.Do(func() { close(z.closed) }); return nil }
+
+// systemd.timer(5): OnCalendar= is wall-clock time, and a change of the
+// time zone makes the timers plan again. A daily 09:00 timer waits for
+// 09:00 UTC; /etc/localtime becomes Europe/Berlin (UTC+1 in December): it
+// now waits for 09:00 there, 08:00 UTC.
+func TestTimerLoop_ANewTimeZoneMakesACalendarTimerPlanOnTheNewWallClock(t *testing.T) {
+	data, err := os.ReadFile("/usr/share/zoneinfo/Europe/Berlin")
+	if err != nil {
+		t.Skip("requires tzdata")
+	}
+	if tz, set := os.LookupEnv("TZ"); set {
+		os.Unsetenv("TZ")
+		t.Cleanup(func() { os.Setenv("TZ", tz) })
+	}
+	zones := &fakeZones{events: make(chan struct{}), closed: make(chan struct{})}
+	units := map[string]string{
+		"nine.timer":   "[Timer]\nOnCalendar=*-*-* 09:00:00\nAccuracySec=1us\n",
+		"nine.service": "[Service]\nType=oneshot\nExecStart=/bin/true\n",
+	}
+	w := fakeTimers(t, time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC), units, func(w *fakeWorld) {
+		w.h.newZones = func() (zoneWatch, error) { return zones, nil }
+		w.h.zone.Store(time.UTC) // not the machine's zone, whatever it is
+	})
+	w.alarm.armedFor(t, time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+
+	require.NoError(t, os.WriteFile(filepath.Join(w.h.root, "etc/localtime"), data, 0o644))
+	select {
+	case zones.events <- struct{}{}:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the loop does not watch the zone")
+	}
+	w.alarm.armedFor(t, time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC))
+	assert.Equal(t, 0, w.m.started("nine.service"))
 }

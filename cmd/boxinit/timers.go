@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -268,6 +269,12 @@ type wallAlarm interface {
 	Close() error
 }
 
+// zoneWatch tells a change of /etc/localtime (timers.ZoneWatch).
+type zoneWatch interface {
+	Wait() error
+	Close() error
+}
+
 // timerHost runs PID 1's timers.
 type timerHost struct {
 	root    string
@@ -284,8 +291,13 @@ type timerHost struct {
 	// Seams for tests; nil means the real thing.
 	clock    func() timers.Dual        // both clocks now
 	newAlarm func() (wallAlarm, error) // the clock-set and wall-clock wake-up
+	newZones func() (zoneWatch, error) // /etc/localtime's changes
 	units    func() unitManager        // the services
 	facts    *units.Facts              // what the timers' conditions test
+
+	// zone is the wall clock's time zone once /etc/localtime changed
+	// (nil: time.Local, read at start): Go does not read it again.
+	zone atomic.Pointer[time.Location]
 
 	mu       sync.Mutex
 	entries  map[string]*timerEntry
@@ -320,12 +332,16 @@ func (h *timerHost) now(t time.Time) timers.Dual {
 	return timers.Dual{Real: t.Round(0), Mono: t.Sub(h.start) + time.Microsecond}
 }
 
-// current is now on both clocks.
+// current is now on both clocks, the wall clock in the time zone in use.
 func (h *timerHost) current() timers.Dual {
+	d := h.now(time.Now())
 	if h.clock != nil {
-		return h.clock()
+		d = h.clock()
 	}
-	return h.now(time.Now())
+	if z := h.zone.Load(); z != nil {
+		d.Real = d.Real.In(z)
+	}
+	return d
 }
 
 func (h *timerHost) manager() unitManager {

@@ -252,6 +252,16 @@ func (t *Timer) ClockChanged(now Dual, unit Unit) {
 	t.enterWaiting(now, unit, true)
 }
 
+// ZoneChanged plans the next elapse again after the time zone changed
+// (now is on the new zone's wall clock), as systemd's
+// timer_timezone_change does: calendar specs name wall-clock times.
+func (t *Timer) ZoneChanged(now Dual, unit Unit) {
+	if t.state != Waiting {
+		return
+	}
+	t.enterWaiting(now, unit, false)
+}
+
 func (t *Timer) persistent() bool { return t.cfg.Persistent && len(t.cfg.OnCalendar) > 0 }
 
 func (t *Timer) active() bool {
@@ -282,6 +292,9 @@ func (t *Timer) enterWaiting(now Dual, unit Unit, timeChange bool) {
 		case t.active():
 			base = t.activated.Real
 		}
+		// On the wall clock of now's zone, as systemd computes in the zone
+		// in use: a base taken before a zone change keeps its instant.
+		base = base.In(now.Real.Location())
 		next, ok := spec.NextCron(base) // cron's DST rules, see the package doc
 		if !ok {
 			continue

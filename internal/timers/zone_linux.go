@@ -1,0 +1,92 @@
+package timers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ZoneWatch tells when the time zone of a root changes: its /etc/localtime
+// replaced (`ln -sf`, `dpkg-reconfigure tzdata`, `timedatectl
+// set-timezone`), rewritten or removed. systemd recomputes its calendar
+// timers then; Go's time.Local is read once, so the timers' owner reloads
+// the zone with [LoadZone]. An inotify watch on the directory (a
+// replaced link is a new inode), read through the Go runtime's poller.
+type ZoneWatch struct {
+	f *os.File
+}
+
+const localtime = "localtime"
+
+// NewZoneWatch watches root's /etc for changes of localtime.
+func NewZoneWatch(root string) (*ZoneWatch, error) {
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("inotify_init1: %w", err)
+	}
+	dir := filepath.Join(root, "/etc")
+	const mask = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_CLOSE_WRITE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_ONLYDIR
+	if _, err := unix.InotifyAddWatch(fd, dir, mask); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("inotify_add_watch %s: %w", dir, err)
+	}
+	return &ZoneWatch{f: os.NewFile(uintptr(fd), "inotify")}, nil
+}
+
+// Wait blocks until localtime changed. After Close it returns os.ErrClosed.
+func (w *ZoneWatch) Wait() error {
+	buf := make([]byte, 4096)
+	for {
+		n, err := w.f.Read(buf)
+		if err != nil {
+			return err
+		}
+		if zoneEvent(buf[:n]) {
+			return nil
+		}
+	}
+}
+
+// zoneEvent says whether a read of inotify events names localtime.
+func zoneEvent(b []byte) bool {
+	for len(b) >= unix.SizeofInotifyEvent {
+		ev := (*unix.InotifyEvent)(unsafe.Pointer(&b[0]))
+		end := unix.SizeofInotifyEvent + int(ev.Len)
+		if end > len(b) {
+			return false
+		}
+		name := b[unix.SizeofInotifyEvent:end]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		if string(name) == localtime || ev.Mask&unix.IN_Q_OVERFLOW != 0 {
+			return true
+		}
+		b = b[end:]
+	}
+	return false
+}
+
+// Close ends the watch; a Wait returns.
+func (w *ZoneWatch) Close() error { return w.f.Close() }
+
+// LoadZone is root's time zone as Go reads it at start when TZ is unset:
+// /etc/localtime, UTC when there is none. A file that is no zone is an
+// error (the zone in use stays).
+func LoadZone(root string) (*time.Location, error) {
+	data, err := os.ReadFile(filepath.Join(root, "/etc", localtime))
+	if errors.Is(err, fs.ErrNotExist) {
+		return time.UTC, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return time.LoadLocationFromTZData("Local", data)
+}

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,4 +182,21 @@ func TestService_AUsersForeignMAINPIDIsRefused(t *testing.T) {
 	assert.Contains(t, f.log.String(), "MAINPID= refused")
 	require.NoError(t, f.m.Stop(ctx, "n.service"))
 	assert.NoError(t, victim.Process.Signal(unix.Signal(0)), "the process outside the unit was not signalled")
+}
+
+// A MAINPID= naming no live process changes nothing: the main process
+// stays, and no bare pid that could be given to another process later is
+// kept (a stop would have signalled it).
+func TestService_AMAINPIDOfNoLiveProcessLeavesTheMainProcess(t *testing.T) {
+	exe, _ := os.Executable()
+	gone := exec.Command("true")
+	require.NoError(t, gone.Run())
+	f := setup(t, map[string]string{"n.service": "[Service]\nType=notify\n" +
+		"ExecStart=" + exe + " " + progArg + " notify 0s READY=1 \"sleep 100ms\" MAINPID=" + strconv.Itoa(gone.Process.Pid) + "\n"})
+	require.NoError(t, f.m.Start(ctx, "n.service"))
+	main := f.status(t, "n.service").MainPID
+	require.Eventually(t, func() bool { return strings.Contains(f.log.String(), "MAINPID= names no process left") },
+		5*time.Second, 10*time.Millisecond, f.log.String())
+	assert.Equal(t, main, f.status(t, "n.service").MainPID)
+	require.NoError(t, f.m.Stop(ctx, "n.service"))
 }

@@ -208,7 +208,7 @@ func (s *service) awaitReady(p *reaper.Proc, mark reaper.Mark, deadline time.Tim
 		return errCancelled
 	}
 	s.mu.Lock()
-	pid := s.mainPID
+	pid := s.notifyMain
 	s.mu.Unlock()
 	if pid != p.Pid && pid > 0 { // MAINPID= named another process
 		main, err := s.m.o.Run.Adopt(pid, mark)
@@ -220,55 +220,51 @@ func (s *service) awaitReady(p *reaper.Proc, mark reaper.Mark, deadline time.Tim
 	return nil
 }
 
-// readNotify handles a notify socket's messages for as long as it is open.
+// readNotify handles the messages of one start's notify socket for as long
+// as it is open and that start is the service's (gen).
 //
 // The socket is open to every process (a service's user must reach it), so
 // MAINPID= is checked as a PID file not root's is: it must name a process
 // of the unit or one of the sender's own, unless the sender is root;
 // otherwise a service's user could make boxinit adopt any process and
 // signal it as root when the unit stops (systemd asks for the unit's
-// cgroup, or a privileged sender). A MAINPID= after READY=1 (a daemon that
-// re-executes itself) makes the named process the one whose end ends the
-// service.
-func (s *service) readNotify(n *notifySocket, ready chan struct{}) {
+// cgroup, or a privileged sender). The named process becomes the main one
+// only once it is adopted (pinned by a pidfd): before READY=1 at READY=1,
+// after it at once (a daemon that re-executes itself).
+func (s *service) readNotify(n *notifySocket, ready chan struct{}, gen int) {
 	readyClosed := false
 	for {
 		m, err := n.read()
 		if err != nil {
 			return
 		}
-		newMain, hasMain := mainPIDFrom(m)
-		var procs []int // the unit's processes, read only for MAINPID=
-		if hasMain {
-			procs = s.processes()
-		}
 		s.mu.Lock()
-		allowed := m.pid == s.mainPID || s.svc.NotifyAccess == "all" ||
+		if s.gen != gen { // a later start or a stop: not this socket's business
+			s.mu.Unlock()
+			return
+		}
+		allowed := m.pid == s.mainPID || m.pid == s.notifyMain || s.svc.NotifyAccess == "all" ||
 			(s.svc.NotifyAccess == "exec" && s.seeds[m.pid])
 		if !allowed || s.svc.NotifyAccess == "none" {
 			s.mu.Unlock()
 			s.log.Debug("notify message from a process not allowed to send it", "pid", m.pid)
 			continue
 		}
-		adopt := 0
-		if hasMain && newMain != s.mainPID {
-			if m.uid != 0 && !slices.Contains(procs, newMain) && procOwner(s.m.o.ProcDir, newMain) != m.uid {
-				s.log.Warn("MAINPID= refused: neither a process of the unit nor one of the sender's, and the sender is not root", "pid", newMain, "sender", m.pid)
-			} else {
-				s.mainPID = newMain
-				s.seeds[newMain] = true
-				if readyClosed && (s.state == Active || s.state == Reloading) {
-					adopt = newMain
-				}
-			}
-		}
 		if v, ok := m.fields["STATUS"]; ok {
 			s.notifyMsg = v
 		}
-		state, gen := s.state, s.gen
+		newMain, hasMain := mainPIDFrom(m)
+		hasMain = hasMain && newMain != s.mainPID && newMain != s.notifyMain
+		state := s.state
 		s.mu.Unlock()
-		if adopt > 0 {
-			s.adoptMain(adopt, gen)
+		if hasMain && s.mainPIDAllowed(newMain, m) {
+			if readyClosed {
+				s.adoptMain(newMain, gen)
+			} else {
+				s.mu.Lock()
+				s.notifyMain = newMain
+				s.mu.Unlock()
+			}
 		}
 		if m.fields["READY"] == "1" {
 			if !readyClosed {
@@ -287,9 +283,22 @@ func (s *service) readNotify(n *notifySocket, ready chan struct{}) {
 	}
 }
 
+// mainPIDAllowed says whether the sender of m may name pid its service's
+// main process: root may; anyone else only a process of the unit or one of
+// their own.
+func (s *service) mainPIDAllowed(pid int, m notifyMsg) bool {
+	if m.uid == 0 || slices.Contains(s.processes(), pid) || procOwner(s.m.o.ProcDir, pid) == m.uid {
+		return true
+	}
+	s.log.Warn("MAINPID= refused: neither a process of the unit nor one of the sender's, and the sender is not root", "pid", pid, "sender", m.pid)
+	return false
+}
+
 // adoptMain makes pid the main process of a running service (a MAINPID=
 // after READY=1): its end is now the service's, and the old main process's
-// watch stands down.
+// watch stands down. When the old main process has already ended (its end
+// is the service's to handle), or the start is no longer the service's,
+// nothing changes.
 func (s *service) adoptMain(pid, gen int) {
 	main, err := s.m.o.Run.Adopt(pid, s.m.o.Run.Mark())
 	if err != nil {
@@ -297,11 +306,23 @@ func (s *service) adoptMain(pid, gen int) {
 		return
 	}
 	s.mu.Lock()
-	if s.gen != gen || s.stopping {
+	ended := false
+	if s.mainDone != nil {
+		select {
+		case <-s.mainDone:
+			ended = true
+		default:
+		}
+	}
+	if s.gen != gen || s.stopping || ended {
 		s.mu.Unlock()
+		if ended {
+			s.log.Warn("MAINPID= came after the main process ended; the service ends with it", "pid", pid)
+		}
 		return
 	}
 	s.mainPID, s.mainProc, s.mainDone = pid, main, main.Done()
+	s.seeds[pid] = true
 	s.mu.Unlock()
 	s.log.Info("new main process", "pid", pid)
 	go s.watch(gen, main.Done())

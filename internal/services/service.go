@@ -108,6 +108,7 @@ type service struct {
 	mainPID    int
 	mainProc   *reaper.Proc    // the main process, started or adopted
 	mainDone   <-chan struct{} // closed when the main process is gone
+	notifyMain int             // a MAINPID= before READY=1, adopted at READY=1
 	lastExit   *Exit
 	restarts   int
 	starts     []time.Time
@@ -215,7 +216,7 @@ func (s *service) startLocked(ctx context.Context) error {
 	s.stopping = false
 	s.condition = ""
 	s.seeds = map[int]bool{}
-	s.mainPID, s.mainProc, s.mainDone = 0, nil, nil
+	s.mainPID, s.mainProc, s.mainDone, s.notifyMain = 0, nil, nil, 0
 	now := s.m.now()
 	s.starts = append(s.starts, now)
 	for len(s.starts) > 0 && now.Sub(s.starts[0]) > u.StartLimitInterval {
@@ -373,8 +374,9 @@ func (s *service) prepare(starting bool) (*execContext, error) {
 		}
 		s.mu.Lock()
 		s.notify, s.ready = n, make(chan struct{})
+		gen := s.gen
 		s.mu.Unlock()
-		go s.readNotify(n, s.ready)
+		go s.readNotify(n, s.ready, gen)
 		// The services run in boxinit's own file system (no chroot): the
 		// variables carry paths as the process sees them (the same under /).
 		extra["NOTIFY_SOCKET"] = n.host

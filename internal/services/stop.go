@@ -186,7 +186,7 @@ func (s *service) stop(ctx context.Context) error {
 		default:
 		}
 	}
-	s.mainPID, s.mainProc, s.mainDone = 0, nil, nil
+	s.mainPID, s.mainProc, s.mainDone, s.notifyMain = 0, nil, nil, 0
 	if s.notify != nil {
 		s.notify.close()
 		s.notify = nil

@@ -124,8 +124,13 @@ func main() {
 		sigearly.Release()
 		os.Exit(runJournalctl(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	// The stop signals are caught since sigearly's init; the rest now.
-	sigs := reaper.CatchOn(sigearly.Stop, sigearly.Child)
+	// The stop signals are caught since sigearly's init; the rest now, by
+	// a run that may be an init. A client (status, check, version, …)
+	// keeps every default: a hang-up of its terminal ends it.
+	var sigs *reaper.Signals
+	if !sigearly.IsClient(os.Args) {
+		sigs = reaper.CatchOn(sigearly.Stop, sigearly.Child)
+	}
 	os.Exit(run(os.Args[1:], sigs, os.Stderr))
 }
 

@@ -115,23 +115,34 @@ func queryJSON(t *testing.T, sock string) status.Document {
 }
 
 func TestStatus_EndsOnSIGTERMLikeAnyClientWhileItWaitsForAnAnswer(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "hung.sock")
-	l, err := net.Listen("unix", sock)
-	require.NoError(t, err)
-	defer l.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := l.Accept() // and never answer
-		if err == nil {
-			accepted <- c
+	// SIGHUP too: a client catches no signal (it did catch all but the stop
+	// signals, and survived a hang-up of its terminal).
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		sock := filepath.Join(t.TempDir(), "hung.sock")
+		l, err := net.Listen("unix", sock)
+		require.NoError(t, err)
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			c, err := l.Accept() // and never answer
+			if err == nil {
+				accepted <- c
+			}
+		}()
+		cmd := exec.Command(boxinitBin, "status", "--socket="+sock)
+		require.NoError(t, cmd.Start())
+		c := <-accepted
+		require.NoError(t, cmd.Process.Signal(sig))
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
 		}
-	}()
-	cmd := exec.Command(boxinitBin, "status", "--socket="+sock)
-	require.NoError(t, cmd.Start())
-	c := <-accepted
-	defer c.Close()
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	_ = cmd.Wait()
-	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	assert.True(t, ws.Signaled() && ws.Signal() == syscall.SIGTERM, "boxinit status must die of SIGTERM, got %v", cmd.ProcessState)
+		c.Close()
+		l.Close()
+		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		assert.True(t, ws.Signaled() && ws.Signal() == sig, "boxinit status must die of %v, got %v", sig, cmd.ProcessState)
+	}
 }

@@ -131,7 +131,11 @@ func (b *Boot) Run(ctx context.Context, onResult func(Result)) error {
 	var queue []*report // reports not given yet, in the order of the steps
 	// give gives the reports in order: all of them when wait is set
 	// (waiting for steps still running ahead), else those that are ready.
+	// After a failure it gives every report left, waiting for the steps
+	// still running, and returns the first failure: no step runs on after
+	// Run returns, and every step that ran is reported.
 	give := func(wait bool) error {
+		var first error
 		for len(queue) > 0 {
 			r := queue[0]
 			if !wait {
@@ -143,11 +147,11 @@ func (b *Boot) Run(ctx context.Context, onResult func(Result)) error {
 			}
 			<-r.ready
 			queue = queue[1:]
-			if err := r.give(); err != nil {
-				return err
+			if err := r.give(); err != nil && first == nil {
+				first, wait = err, true
 			}
 		}
-		return nil
+		return first
 	}
 	var waitFor []int // per step running ahead: the index of the step it must end before
 	for i, s := range steps {

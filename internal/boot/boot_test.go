@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -485,3 +486,35 @@ func TestBoot_AStepRunningAheadOverlapsTheNextStepsButNotTheOneAfter(t *testing.
 }
 
 func fail2(name string) (Outcome, string, error) { return fail(fmt.Errorf("%s failed", name)) }
+
+// A stop (SIGTERM) while the hostname step runs ahead: every step that ran
+// is still reported, in order, and Run returns only once the step running
+// ahead has ended.
+func TestBoot_AStopWhileAStepRunsAheadReportsEveryStepThatRan(t *testing.T) {
+	f := testRoot(t, nil)
+	c, err := Load(f, nil)
+	require.NoError(t, err)
+	b := New(c, slog.New(slog.NewTextHandler(io.Discard, nil)), starter(t))
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var hostnameEnded atomic.Bool
+	ok := func(*Boot, context.Context) (Outcome, string, error) { return OK, "", nil }
+	old := steps
+	steps = []step{
+		{"hostname", false, 3, func(_ *Boot, ctx context.Context) (Outcome, string, error) {
+			<-ctx.Done()
+			time.Sleep(50 * time.Millisecond) // it takes a while to end
+			hostnameEnded.Store(true)
+			return OK, "", nil
+		}},
+		{"sshd", true, 0, ok}, {"user", true, 0, ok},
+		{"keys", false, 0, func(*Boot, context.Context) (Outcome, string, error) { stop(); return OK, "", nil }},
+		{"hooks", true, 0, ok}, {"ready", true, 0, ok},
+	}
+	var given []string
+	err = b.Run(ctx, func(r Result) { given = append(given, r.Step+":"+string(r.Outcome)) })
+	steps = old
+	require.EqualError(t, err, "boot: hostname: context canceled")
+	assert.True(t, hostnameEnded.Load(), "Run returned while hostname still ran")
+	assert.Equal(t, []string{"hostname:failed", "sshd:ok", "user:ok", "keys:failed"}, given)
+}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -71,5 +72,34 @@ func TestRacedRSAKey_IsAValid3072BitKeyAloneOrRaced(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 3072, k.N.BitLen(), "n=%d", n)
 		assert.NoError(t, k.Validate(), "n=%d", n)
+	}
+}
+
+// Two generations race only where two CPUs are there for them: a pod
+// limited to one CPU (which Go's GOMAXPROCS rounds up to 2) makes one.
+func TestRSARacers_FollowTheCgroupsCPULimit(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("requires 2 CPUs")
+	}
+	old := cgroupFS
+	t.Cleanup(func() { cgroupFS = old })
+	for _, tc := range []struct {
+		files map[string]string
+		want  int
+	}{
+		{map[string]string{"cpu.max": "max 100000\n"}, 2},
+		{map[string]string{"cpu.max": "100000 100000\n"}, 1},
+		{map[string]string{"cpu.max": "150000 100000\n"}, 1},
+		{map[string]string{"cpu.max": "200000 100000\n"}, 2},
+		{map[string]string{"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2},
+		{map[string]string{"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1},
+		{map[string]string{}, 2},
+	} {
+		cgroupFS = t.TempDir()
+		for name, body := range tc.files {
+			require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(cgroupFS, name)), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(cgroupFS, name), []byte(body), 0o644))
+		}
+		assert.Equal(t, tc.want, rsaRacers(), "%v", tc.files)
 	}
 }

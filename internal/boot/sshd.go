@@ -38,7 +38,7 @@ var hostKeyTypes = []struct {
 	{"ed25519", func() (crypto.Signer, error) { _, k, err := ed25519.GenerateKey(rand.Reader); return k, err }},
 	{"ecdsa", func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }},
 	{"rsa", func() (crypto.Signer, error) {
-		k, err := racedRSAKey(3072, runtime.GOMAXPROCS(0))
+		k, err := racedRSAKey(3072, rsaRacers())
 		if err != nil {
 			return nil, err
 		}
@@ -46,15 +46,13 @@ var hostKeyTypes = []struct {
 	}},
 }
 
-// racedRSAKey generates an RSA key of bits in n goroutines at once (at most
-// 4) and returns the first done. The search for the primes takes a random
-// time with a long tail: on this project's 2-core machines a 3072-bit key
-// took 43–919 ms, mean 309, alone, and 24–469 ms, mean 189, as the first of
-// two (40 each, alternating). The others finish unseen: the key is made in
-// boot, whose process ends with it. GOMAXPROCS follows the container's CPU
-// limit, so under a limit of one CPU there is no race.
+// racedRSAKey generates an RSA key of bits in n goroutines at once and
+// returns the first done. The search for the primes takes a random time
+// with a long tail: on this project's 2-core machines a 3072-bit key took
+// 43–919 ms, mean 309, alone, and 24–469 ms, mean 189, as the first of two
+// (40 each, alternating). The others run on, unseen, until they are done
+// (a few hundred ms of CPU), in the boot child that ends with boot.
 func racedRSAKey(bits, n int) (*rsa.PrivateKey, error) {
-	n = min(n, 4)
 	if n < 2 {
 		return rsa.GenerateKey(rand.Reader, bits)
 	}
@@ -71,6 +69,48 @@ func racedRSAKey(bits, n int) (*rsa.PrivateKey, error) {
 	}
 	r := <-done
 	return r.key, r.err
+}
+
+// rsaRacers is 2 where two CPUs are there to race on, else 1: not
+// GOMAXPROCS, which Go rounds up to 2 under a CPU limit of one, where two
+// generations would share the one CPU and each take twice as long.
+func rsaRacers() int {
+	if runtime.NumCPU() < 2 {
+		return 1
+	}
+	if q := cpuQuota(); q > 0 && q < 2 {
+		return 1
+	}
+	return 2
+}
+
+// cgroupFS is where the cgroup file system is mounted; tests move it.
+var cgroupFS = "/sys/fs/cgroup"
+
+// cpuQuota is the CPU limit of the cgroup this process sees as its own, in
+// CPUs (cgroup v2's cpu.max, v1's cpu.cfs_quota_us over cpu.cfs_period_us,
+// as a container sees them); 0 when there is none or it cannot be read.
+func cpuQuota() float64 {
+	if b, err := os.ReadFile(cgroupFS + "/cpu.max"); err == nil {
+		var quota, period float64
+		if n, _ := fmt.Sscanf(string(b), "%g %g", &quota, &period); n == 2 && period > 0 {
+			return quota / period
+		}
+		return 0 // "max": no limit
+	}
+	q, err1 := os.ReadFile(cgroupFS + "/cpu/cpu.cfs_quota_us")
+	p, err2 := os.ReadFile(cgroupFS + "/cpu/cpu.cfs_period_us")
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	var quota, period float64
+	if _, err := fmt.Sscanf(string(q), "%g", &quota); err != nil || quota <= 0 {
+		return 0 // -1: no limit
+	}
+	if _, err := fmt.Sscanf(string(p), "%g", &period); err != nil || period <= 0 {
+		return 0
+	}
+	return quota / period
 }
 
 // caKeyPath is where an SSH certificate authority's key may be mounted:

@@ -165,7 +165,7 @@ func RemoveStaleTemps(dir string, names ...string) {
 		if !strings.HasPrefix(n, ".") || !isTemp {
 			continue
 		}
-		if len(names) > 0 && !slices.Contains(names, base[1:]) {
+		if len(names) > 0 && (base == "" || !slices.Contains(names, base[1:])) {
 			continue
 		}
 		_ = os.Remove(filepath.Join(dir, n))

@@ -114,7 +114,7 @@ func TestReplace_RefusesADanglingSymlinkAndCreatesNothing(t *testing.T) {
 // another file is left alone, and so is everything that is not a temporary.
 func TestRemoveStaleTemps_WithNamesRemovesOnlyTheTemporariesOfThoseFiles(t *testing.T) {
 	dir := t.TempDir()
-	for _, n := range []string{".passwd.boxinit-0a1b2c", ".passwd-.boxinit-3d4e5f", ".hosts.boxinit-6a7b8c", "passwd", ".hidden", ".shadow.dpkg-new"} {
+	for _, n := range []string{".passwd.boxinit-0a1b2c", ".passwd-.boxinit-3d4e5f", ".hosts.boxinit-6a7b8c", "passwd", ".hidden", ".shadow.dpkg-new", ".boxinit-x"} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, n), nil, 0o600))
 	}
 	RemoveStaleTemps(dir, "passwd", "passwd-", "shadow")
@@ -124,7 +124,7 @@ func TestRemoveStaleTemps_WithNamesRemovesOnlyTheTemporariesOfThoseFiles(t *test
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	assert.ElementsMatch(t, []string{"passwd", ".hidden", ".shadow.dpkg-new", ".hosts.boxinit-6a7b8c"}, names)
+	assert.ElementsMatch(t, []string{"passwd", ".hidden", ".shadow.dpkg-new", ".hosts.boxinit-6a7b8c", ".boxinit-x"}, names)
 
 	RemoveStaleTemps(dir) // boot, before its steps: every temporary
 	_, err = os.Stat(filepath.Join(dir, ".hosts.boxinit-6a7b8c"))

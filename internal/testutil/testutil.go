@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -175,7 +176,12 @@ func (b *SyncBuffer) String() string {
 // longer write its temporary files on the machine that ran the tests).
 func OpenToOthers(t testing.TB, dir string) {
 	t.Helper()
-	for ; dir != "/" && dir != "." && dir != os.TempDir(); dir = filepath.Dir(dir) {
+	tmp := filepath.Clean(os.TempDir())
+	dir = filepath.Clean(dir)
+	if !strings.HasPrefix(dir, tmp+"/") {
+		t.Fatalf("OpenToOthers: %s is not under the temporary directory %s", dir, tmp)
+	}
+	for ; dir != tmp; dir = filepath.Dir(dir) {
 		if fi, err := os.Stat(dir); err == nil && fi.Mode()&os.ModeSticky != 0 {
 			return // a shared temporary directory (TMPDIR=/var/tmp/...)
 		}

@@ -20,7 +20,7 @@ func TestOpenToOthers_OpensTheTestsDirectoriesButNotTheTemporaryDirectory(t *tes
 
 	OpenToOthers(t, dir)
 
-	for d := dir; d != os.TempDir(); d = filepath.Dir(d) {
+	for d := dir; d != filepath.Clean(os.TempDir()); d = filepath.Dir(d) {
 		fi, err := os.Stat(d)
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o755), fi.Mode().Perm(), d)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -119,6 +120,7 @@ func (h *timerHost) watchZones(ctx context.Context) <-chan struct{} {
 		h.log.Warn("timers: a change of /etc/localtime is not seen; calendar timers keep the zone boxinit started with", "err", err)
 		return nil
 	}
+	h.zoneData, _ = os.ReadFile(filepath.Join(h.root, "/etc/localtime")) // what time.Local was read from
 	changes := make(chan struct{}, 1)
 	go func() {
 		<-ctx.Done()
@@ -135,14 +137,19 @@ func (h *timerHost) watchZones(ctx context.Context) <-chan struct{} {
 	return changes
 }
 
-// reloadZone reads /etc/localtime again; true when the timers must plan
-// again (planning again in the same zone changes nothing).
+// reloadZone reads /etc/localtime again; true when it holds another zone
+// and the timers must plan again (each plan draws RandomizedDelaySec= anew,
+// so the same zone written again is no change).
 func (h *timerHost) reloadZone() bool {
-	z, err := timers.LoadZone(h.root)
+	z, data, err := timers.LoadZone(h.root)
 	if err != nil {
 		h.log.Warn("timers: /etc/localtime changed but is no time zone; keeping the one in use", "err", err)
 		return false
 	}
+	if bytes.Equal(data, h.zoneData) {
+		return false
+	}
+	h.zoneData = data
 	h.zone.Store(z)
 	link, _ := os.Readlink(filepath.Join(h.root, "/etc/localtime"))
 	abbr, offset := time.Now().In(z).Zone()

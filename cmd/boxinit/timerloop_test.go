@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -435,4 +436,47 @@ func TestTimerLoop_ANewTimeZoneMakesACalendarTimerPlanOnTheNewWallClock(t *testi
 	}
 	w.alarm.armedFor(t, time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC))
 	assert.Equal(t, 0, w.m.started("nine.service"))
+}
+
+// The same zone written again (a tzdata upgrade rewrites /etc/localtime)
+// is no change: the timers keep their plan and their random delays.
+func TestTimerLoop_TheSameTimeZoneWrittenAgainChangesNoPlan(t *testing.T) {
+	zones := &fakeZones{events: make(chan struct{}), closed: make(chan struct{})}
+	if tz, set := os.LookupEnv("TZ"); set {
+		os.Unsetenv("TZ")
+		t.Cleanup(func() { os.Setenv("TZ", tz) })
+	}
+	var logged bytes.Buffer
+	var mu sync.Mutex
+	w := fakeTimers(t, time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC), map[string]string{
+		"nine.timer":   "[Timer]\nOnCalendar=*-*-* 09:00:00\nAccuracySec=1us\n",
+		"nine.service": "[Service]\nType=oneshot\nExecStart=/bin/true\n",
+	}, func(w *fakeWorld) {
+		w.h.newZones = func() (zoneWatch, error) { return zones, nil }
+		w.h.zone.Store(time.UTC)
+		w.h.log = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logged}, nil))
+	})
+	w.alarm.armedFor(t, time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+	for range 2 { // no /etc/localtime before, none after: UTC both times
+		select {
+		case zones.events <- struct{}{}:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the loop does not watch the zone")
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the loop has taken them (a change would be logged)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.NotContains(t, logged.String(), "time zone changed")
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

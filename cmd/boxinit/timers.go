@@ -297,7 +297,8 @@ type timerHost struct {
 
 	// zone is the wall clock's time zone once /etc/localtime changed
 	// (nil: time.Local, read at start): Go does not read it again.
-	zone atomic.Pointer[time.Location]
+	zone     atomic.Pointer[time.Location]
+	zoneData []byte // /etc/localtime as last read: the same written again is no change
 
 	mu       sync.Mutex
 	entries  map[string]*timerEntry

@@ -97,9 +97,10 @@ func (s step) String() string { return s.name }
 func fail(err error) (Outcome, string, error) { return "", "", err }
 
 var steps = []step{
-	// /etc/hostname, /etc/hosts, sethostname: alongside sshd, user and
-	// keys; a root hook may read them.
-	{"hostname", false, 3, (*Boot).hostname},
+	// /etc/hostname, /etc/hosts, sethostname: alongside sshd and user.
+	// Not keys: a bind-mounted /etc/hosts (Kubernetes) is rewritten in
+	// place, and the key imports resolve names; a root hook may read them.
+	{"hostname", false, 2, (*Boot).hostname},
 	{"sshd", true, 0, (*Boot).sshd},
 	{"user", true, 0, (*Boot).user},
 	{"keys", false, 0, (*Boot).keys},

@@ -78,15 +78,17 @@ func zoneEvent(b []byte) bool {
 func (w *ZoneWatch) Close() error { return w.f.Close() }
 
 // LoadZone is root's time zone as Go reads it at start when TZ is unset:
-// /etc/localtime, UTC when there is none. A file that is no zone is an
-// error (the zone in use stays).
-func LoadZone(root string) (*time.Location, error) {
-	data, err := os.ReadFile(filepath.Join(root, "/etc", localtime))
+// /etc/localtime, UTC when there is none (data nil). A file that is no zone
+// is an error (the zone in use stays). data is the file's content, to tell
+// a new zone from the same one written again.
+func LoadZone(root string) (z *time.Location, data []byte, err error) {
+	data, err = os.ReadFile(filepath.Join(root, "/etc", localtime))
 	if errors.Is(err, fs.ErrNotExist) {
-		return time.UTC, nil
+		return time.UTC, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return time.LoadLocationFromTZData("Local", data)
+	z, err = time.LoadLocationFromTZData("Local", data)
+	return z, data, err
 }

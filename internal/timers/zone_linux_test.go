@@ -72,12 +72,12 @@ func TestZoneWatch_TellsAReplacedOrRewrittenLocaltimeAndNothingElse(t *testing.T
 func TestLoadZone_IsTheRootsLocaltimeOrUTCWithoutOne(t *testing.T) {
 	root := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc"), 0o755))
-	z, err := LoadZone(root)
+	z, _, err := LoadZone(root)
 	require.NoError(t, err)
 	assert.Equal(t, time.UTC, z, "no /etc/localtime: UTC, as Go")
 
 	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/localtime"), []byte("not a zone"), 0o644))
-	_, err = LoadZone(root)
+	_, _, err = LoadZone(root)
 	assert.Error(t, err)
 
 	data, err := os.ReadFile(berlin)
@@ -85,8 +85,9 @@ func TestLoadZone_IsTheRootsLocaltimeOrUTCWithoutOne(t *testing.T) {
 		t.Skip("requires tzdata (" + berlin + ")")
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/localtime"), data, 0o644))
-	z, err = LoadZone(root)
+	z, got, err := LoadZone(root)
 	require.NoError(t, err)
+	assert.Equal(t, data, got)
 	_, offset := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC).In(z).Zone()
 	assert.Equal(t, 3600, offset, "CET in December")
 }

@@ -427,7 +427,7 @@ func TestBoot_RefusesAHookThatSomeoneOtherThanRootCouldHaveChanged(t *testing.T)
 	}
 }
 
-// The hostname step runs alongside sshd, user and keys, and has ended
+// A step running ahead (here a fake with ahead 3) overlaps the next steps and has ended
 // before the hooks start (a root hook may read /etc/hostname); the results
 // still come in step order, and a fatal failure while it runs stops the
 // boot once its result is given. Fake steps record what ran at once.

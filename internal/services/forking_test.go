@@ -200,3 +200,35 @@ func TestService_AMAINPIDOfNoLiveProcessLeavesTheMainProcess(t *testing.T) {
 	assert.Equal(t, main, f.status(t, "n.service").MainPID)
 	require.NoError(t, f.m.Stop(ctx, "n.service"))
 }
+
+// The usual hand-over: the main process starts its successor, says
+// MAINPID= and exits at once. Its end is reaped as soon as the datagram is
+// queued; the message is still handled first (systemd reads notifications
+// before SIGCHLD), so the service stays up with the successor as main.
+// (Not parallel: beforeNotify is the package's.)
+func TestService_AHandOverKeepsTheServiceUp(t *testing.T) {
+	exe, _ := os.Executable()
+	// The message is handled late (the reader was busy): the main
+	// process's end is seen first, and must wait for it.
+	beforeNotify = func(m notifyMsg) {
+		if _, ok := m.fields["MAINPID"]; ok {
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	t.Cleanup(func() { beforeNotify = nil })
+	for i := 0; i < 2; i++ {
+		f := setup(t, map[string]string{"h.service": "[Service]\nType=notify\n" +
+			"ExecStart=" + exe + " " + progArg + " notify 0s READY=1 \"sleep 100ms\" MAINPID=child \"exit 0\"\n"})
+		require.NoError(t, f.m.Start(ctx, "h.service"))
+		first := f.status(t, "h.service").MainPID
+		st := f.eventually(t, "h.service", func(st Status) bool { return st.MainPID != first && st.MainPID != 0 }, "the successor as main")
+		successor := st.MainPID
+		time.Sleep(300 * time.Millisecond)
+		st = f.status(t, "h.service")
+		assert.Equal(t, Active, st.ActiveState, "run %d: %s", i, f.log.String())
+		assert.Equal(t, successor, st.MainPID)
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(successor), "cmdline"))
+		assert.Contains(t, string(cmdline), "sleep")
+		require.NoError(t, f.m.Stop(ctx, "h.service"))
+	}
+}

@@ -220,8 +220,9 @@ func (s *service) awaitReady(p *reaper.Proc, mark reaper.Mark, deadline time.Tim
 	return nil
 }
 
-// readNotify handles the messages of one start's notify socket for as long
-// as it is open and that start is the service's (gen).
+// notifyHandler handles the messages of one start's notify socket while
+// that start is the service's (gen); serve and drain call it one message
+// at a time.
 //
 // The socket is open to every process (a service's user must reach it), so
 // MAINPID= is checked as a PID file not root's is: it must name a process
@@ -231,12 +232,11 @@ func (s *service) awaitReady(p *reaper.Proc, mark reaper.Mark, deadline time.Tim
 // cgroup, or a privileged sender). The named process becomes the main one
 // only once it is adopted (pinned by a pidfd): before READY=1 at READY=1,
 // after it at once (a daemon that re-executes itself).
-func (s *service) readNotify(n *notifySocket, ready chan struct{}, gen int) {
+func (s *service) notifyHandler(ready chan struct{}, gen int) func(notifyMsg) {
 	readyClosed := false
-	for {
-		m, err := n.read()
-		if err != nil {
-			return
+	return func(m notifyMsg) {
+		if beforeNotify != nil {
+			beforeNotify(m)
 		}
 		s.mu.Lock()
 		if s.gen != gen { // a later start or a stop: not this socket's business
@@ -248,7 +248,7 @@ func (s *service) readNotify(n *notifySocket, ready chan struct{}, gen int) {
 		if !allowed || s.svc.NotifyAccess == "none" {
 			s.mu.Unlock()
 			s.log.Debug("notify message from a process not allowed to send it", "pid", m.pid)
-			continue
+			return
 		}
 		if v, ok := m.fields["STATUS"]; ok {
 			s.notifyMsg = v
@@ -283,6 +283,10 @@ func (s *service) readNotify(n *notifySocket, ready chan struct{}, gen int) {
 	}
 }
 
+// beforeNotify, when set (tests), runs before each notify message is
+// handled.
+var beforeNotify func(notifyMsg)
+
 // mainPIDAllowed says whether the sender of m may name pid its service's
 // main process: root may; anyone else only a process of the unit or one of
 // their own.
@@ -296,9 +300,10 @@ func (s *service) mainPIDAllowed(pid int, m notifyMsg) bool {
 
 // adoptMain makes pid the main process of a running service (a MAINPID=
 // after READY=1): its end is now the service's, and the old main process's
-// watch stands down. When the old main process has already ended (its end
-// is the service's to handle), or the start is no longer the service's,
-// nothing changes.
+// watch stands down. When the old main process's end has been handled
+// already (the service stops or restarts for it), or the start is no longer
+// the service's, nothing changes. An old main process that ended but whose
+// end is not handled yet (its watch drains the socket first) hands over.
 func (s *service) adoptMain(pid, gen int) {
 	main, err := s.m.o.Run.Adopt(pid, s.m.o.Run.Mark())
 	if err != nil {
@@ -306,14 +311,7 @@ func (s *service) adoptMain(pid, gen int) {
 		return
 	}
 	s.mu.Lock()
-	ended := false
-	if s.mainDone != nil {
-		select {
-		case <-s.mainDone:
-			ended = true
-		default:
-		}
-	}
+	ended := s.mainDone == nil // the watch took the old main process's end
 	if s.gen != gen || s.stopping || ended {
 		s.mu.Unlock()
 		if ended {

@@ -1,12 +1,14 @@
 package services
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,6 +27,9 @@ type notifySocket struct {
 	conn *net.UnixConn
 	path string // inside root
 	host string
+	mu   sync.Mutex // serve and drain take messages one at a time
+	// handle is what serve and drain do with a message (set before serve).
+	handle func(notifyMsg)
 }
 
 // listenNotify makes the socket at host (the path inside root is what
@@ -60,14 +65,72 @@ func listenNotify(host, inRoot string) (*notifySocket, error) {
 	return &notifySocket{conn: conn, path: inRoot, host: host}, nil
 }
 
-// read returns the next message; an error when the socket is closed.
-func (n *notifySocket) read() (notifyMsg, error) {
+// serve hands each message to handle, in order, until the socket is
+// closed. It and drain take the messages under one lock, so a message is
+// handled once, and everything queued before a drain began is handled when
+// the drain returns.
+func (n *notifySocket) serve(handle func(notifyMsg)) {
+	rc, err := n.conn.SyscallConn()
+	if err != nil {
+		return
+	}
+	var rerr error
+	err = rc.Read(func(fd uintptr) bool {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		for {
+			m, ok, err := recvNotify(int(fd))
+			if err != nil {
+				rerr = err
+				return true
+			}
+			if !ok {
+				return false // nothing queued: wait in the poller
+			}
+			handle(m)
+		}
+	})
+	_, _ = err, rerr // closed, or a read error: the socket is done
+}
+
+// drain hands the messages queued now to handle, from another goroutine
+// than serve's: a main process's end is taken as final only once what it
+// sent before it ended (a MAINPID=) has been handled, as systemd reads
+// notifications before SIGCHLD.
+func (n *notifySocket) drain(handle func(notifyMsg)) {
+	rc, err := n.conn.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		for {
+			m, ok, err := recvNotify(int(fd))
+			if err != nil || !ok {
+				return
+			}
+			handle(m)
+		}
+	})
+}
+
+// recvNotify takes the next message without waiting: ok is false when
+// none is queued. Messages without credentials are dropped: they cannot be
+// checked against NotifyAccess=.
+func recvNotify(fd int) (msg notifyMsg, ok bool, err error) {
 	buf := make([]byte, 4096)
 	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred)+unix.CmsgSpace(4*16))
 	for {
-		nb, noob, _, _, err := n.conn.ReadMsgUnix(buf, oob)
+		nb, noob, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC)
+		if errors.Is(err, unix.EAGAIN) {
+			return notifyMsg{}, false, nil
+		}
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
 		if err != nil {
-			return notifyMsg{}, err
+			return notifyMsg{}, false, err
 		}
 		msg := notifyMsg{fields: map[string]string{}}
 		if cmsgs, err := unix.ParseSocketControlMessage(oob[:noob]); err == nil {
@@ -88,9 +151,9 @@ func (n *notifySocket) read() (notifyMsg, error) {
 			}
 		}
 		if msg.pid == 0 {
-			continue // no credentials: cannot be checked against NotifyAccess=
+			continue
 		}
-		return msg, nil
+		return msg, true, nil
 	}
 }
 

@@ -363,20 +363,22 @@ func (s *service) prepare(starting bool) (*execContext, error) {
 		h.Write([]byte(s.unit.Name))
 		inRoot := path.Join("/run/boxinit/notify", fmt.Sprintf("%08x", h.Sum32()))
 		s.mu.Lock()
-		if s.notify != nil { // the last start's: closing it removes the path, so first
-			s.notify.close()
-			s.notify = nil
-		}
+		last := s.notify // the last start's: closing it removes the path, so first
+		s.notify = nil
 		s.mu.Unlock()
+		if last != nil {
+			last.close() // not under s.mu: it waits for a message being handled, which takes s.mu
+		}
 		n, err := listenNotify(filepath.Join(o.Root, inRoot), inRoot)
 		if err != nil {
 			return nil, err
 		}
+		ready := make(chan struct{})
 		s.mu.Lock()
-		s.notify, s.ready = n, make(chan struct{})
-		gen := s.gen
+		n.handle = s.notifyHandler(ready, s.gen)
+		s.notify, s.ready = n, ready
 		s.mu.Unlock()
-		go s.readNotify(n, s.ready, gen)
+		go n.serve(n.handle)
 		// The services run in boxinit's own file system (no chroot): the
 		// variables carry paths as the process sees them (the same under /).
 		extra["NOTIFY_SOCKET"] = n.host

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 // testProg plays a notify daemon: "notify DELAY MSG..." sleeps DELAY,
 // sends each MSG to $NOTIFY_SOCKET, then sleeps for ever (or exits with
 // "exit N" as a message). "sleep D" as a message waits D; MAINPID=self
-// names the program's own pid.
+// names the program's own pid, MAINPID=child a `sleep 100` it starts.
 func testProg(args []string) int {
 	if args[0] != "notify" {
 		return 2
@@ -54,6 +55,14 @@ func testProg(args []string) int {
 		}
 		if msg == "MAINPID=self" {
 			msg = "MAINPID=" + strconv.Itoa(os.Getpid())
+		}
+		if msg == "MAINPID=child" { // a new daemon, left behind
+			child := exec.Command("sleep", "100")
+			if err := child.Start(); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			msg = "MAINPID=" + strconv.Itoa(child.Process.Pid)
 		}
 		c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: os.Getenv("NOTIFY_SOCKET"), Net: "unixgram"})
 		if err != nil {

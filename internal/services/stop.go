@@ -63,6 +63,14 @@ func (s *service) shouldRestart(e Exit, timedOut bool) bool {
 func (s *service) watch(gen int, done <-chan struct{}) {
 	<-done
 	s.mu.Lock()
+	n := s.notify
+	s.mu.Unlock()
+	if n != nil {
+		// What the main process sent before it ended (a MAINPID= handing
+		// over to another) is handled before its end is taken as final.
+		n.drain(n.handle)
+	}
+	s.mu.Lock()
 	stale := s.gen != gen || s.stopping || s.mainDone != done // a MAINPID= replaced it
 	s.mu.Unlock()
 	if stale {
@@ -187,11 +195,12 @@ func (s *service) stop(ctx context.Context) error {
 		}
 	}
 	s.mainPID, s.mainProc, s.mainDone, s.notifyMain = 0, nil, nil, 0
-	if s.notify != nil {
-		s.notify.close()
-		s.notify = nil
-	}
+	n := s.notify
+	s.notify = nil
 	s.mu.Unlock()
+	if n != nil {
+		n.close() // not under s.mu: it waits for a message being handled, which takes s.mu
+	}
 	if s.svc.RuntimePreserve != "yes" {
 		_ = removeRuntimeDirectories(s.m.o.Root, s.svc)
 	}

@@ -74,14 +74,13 @@ func (n *notifySocket) serve(handle func(notifyMsg)) {
 	if err != nil {
 		return
 	}
-	var rerr error
-	err = rc.Read(func(fd uintptr) bool {
+	// Read returns once the socket is closed, or a read failed: done.
+	_ = rc.Read(func(fd uintptr) bool {
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		for {
 			m, ok, err := recvNotify(int(fd))
 			if err != nil {
-				rerr = err
 				return true
 			}
 			if !ok {
@@ -90,7 +89,6 @@ func (n *notifySocket) serve(handle func(notifyMsg)) {
 			handle(m)
 		}
 	})
-	_, _ = err, rerr // closed, or a read error: the socket is done
 }
 
 // drain hands the messages queued now to handle, from another goroutine

@@ -16,7 +16,8 @@
 //     the first process exited and the PID file (or the one process left)
 //     names the main process, notify on READY=1 through NOTIFY_SOCKET
 //     (MAINPID=, STATUS=, STOPPING=, RELOADING= too; the sender's pid is
-//     checked against NotifyAccess=; MAINPID= must name a process of the
+//     checked against NotifyAccess=, where all means the unit's processes
+//     and those of its user or root; MAINPID= must name a process of the
 //     unit or one of the sender's own unless the sender is root, and after
 //     READY=1 it moves the main process), oneshot when the commands ended.
 //   - A unit's processes, without systemd's cgroups: every process started

@@ -1,11 +1,14 @@
 package services
 
 import (
+	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,7 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/boxinit/boxinit/internal/reaper"
 	"github.com/boxinit/boxinit/internal/testutil"
+	"github.com/boxinit/boxinit/internal/testutil/testreaper"
 )
 
 // A classic double-forking daemon, as nginx or any SysV daemon: the
@@ -231,4 +236,39 @@ func TestService_AHandOverKeepsTheServiceUp(t *testing.T) {
 		assert.Contains(t, string(cmdline), "sleep")
 		require.NoError(t, f.m.Stop(ctx, "h.service"))
 	}
+}
+
+// NotifyAccess=all is every process of the unit (systemd: its cgroup),
+// not every process that can reach the socket (0777, so that a service's
+// user can): a READY=1 from another user's process outside the unit does
+// not make the unit ready.
+func TestService_NotifyAccessAllRefusesAnOutsider(t *testing.T) {
+	testutil.RequireRoot(t)
+	exe, _ := os.Executable()
+	prog := filepath.Join(t.TempDir(), "prog") // a copy nobody can run
+	data, err := os.ReadFile(exe)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(prog, data, 0o755))
+	testutil.OpenToOthers(t, filepath.Dir(prog))
+	f := setup(t, map[string]string{"w.service": "[Service]\nType=notify\nNotifyAccess=all\nTimeoutStartSec=1500ms\nExecStart=/bin/sleep 100\n"})
+	testutil.OpenToOthers(t, f.root)
+	h := fnv.New32a()
+	h.Write([]byte("w.service"))
+	sock := filepath.Join(f.root, "run/boxinit/notify", fmt.Sprintf("%08x", h.Sum32()))
+
+	started := make(chan error, 1)
+	go func() { started <- f.m.Start(ctx, "w.service") }()
+	require.Eventually(t, func() bool { _, err := os.Stat(sock); return err == nil }, 5*time.Second, 10*time.Millisecond)
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	require.NoError(t, err)
+	p, err := testreaper.Get(t).Start(&reaper.Cmd{Args: []string{prog, progArg, "notify", "0s", "READY=1", "exit 0"},
+		Env: []string{"NOTIFY_SOCKET=" + sock}, Stdout: out, Stderr: out,
+		Sys: &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}})
+	require.NoError(t, err)
+	log, _ := os.ReadFile(out.Name())
+	require.Zero(t, p.ExitCode(), "the outsider's message was sent: %s", log)
+
+	err = <-started
+	require.Error(t, err, "the outsider's READY=1 made the unit ready")
+	assert.Contains(t, err.Error(), "READY=1")
 }

@@ -232,7 +232,12 @@ func (s *service) awaitReady(p *reaper.Proc, mark reaper.Mark, deadline time.Tim
 // cgroup, or a privileged sender). The named process becomes the main one
 // only once it is adopted (pinned by a pidfd): before READY=1 at READY=1,
 // after it at once (a daemon that re-executes itself).
-func (s *service) notifyHandler(ready chan struct{}, gen int) func(notifyMsg) {
+//
+// NotifyAccess=all is systemd's "every process of the unit's cgroup": here
+// a process of the unit, or one of the unit's user or of root (a daemon
+// that left the unit's session by setsid(2)), not any process that can
+// reach the socket.
+func (s *service) notifyHandler(ready chan struct{}, gen, unitUID int) func(notifyMsg) {
 	readyClosed := false
 	return func(m notifyMsg) {
 		if beforeNotify != nil {
@@ -243,11 +248,20 @@ func (s *service) notifyHandler(ready chan struct{}, gen int) func(notifyMsg) {
 			s.mu.Unlock()
 			return
 		}
-		allowed := m.pid == s.mainPID || m.pid == s.notifyMain || s.svc.NotifyAccess == "all" ||
-			(s.svc.NotifyAccess == "exec" && s.seeds[m.pid])
+		all := s.svc.NotifyAccess == "all"
+		allowed := m.pid == s.mainPID || m.pid == s.notifyMain ||
+			(all && (m.uid == 0 || m.uid == unitUID)) || (s.svc.NotifyAccess == "exec" && s.seeds[m.pid])
+		s.mu.Unlock()
+		if !allowed && all {
+			allowed = slices.Contains(s.processes(), m.pid)
+		}
 		if !allowed || s.svc.NotifyAccess == "none" {
-			s.mu.Unlock()
 			s.log.Debug("notify message from a process not allowed to send it", "pid", m.pid)
+			return
+		}
+		s.mu.Lock()
+		if s.gen != gen {
+			s.mu.Unlock()
 			return
 		}
 		if v, ok := m.fields["STATUS"]; ok {

@@ -375,7 +375,7 @@ func (s *service) prepare(starting bool) (*execContext, error) {
 		}
 		ready := make(chan struct{})
 		s.mu.Lock()
-		n.handle = s.notifyHandler(ready, s.gen)
+		n.handle = s.notifyHandler(ready, s.gen, id.UID)
 		s.notify, s.ready = n, ready
 		s.mu.Unlock()
 		go n.serve(n.handle)

@@ -194,10 +194,11 @@ func TestService_AUsersForeignMAINPIDIsRefused(t *testing.T) {
 // kept (a stop would have signalled it).
 func TestService_AMAINPIDOfNoLiveProcessLeavesTheMainProcess(t *testing.T) {
 	exe, _ := os.Executable()
-	gone := exec.Command("true")
-	require.NoError(t, gone.Run())
+	gone, err := testreaper.Get(t).Start(&reaper.Cmd{Args: []string{"true"}}) // through the test's reaper: os/exec's wait would race it
+	require.NoError(t, err)
+	gone.Wait()
 	f := setup(t, map[string]string{"n.service": "[Service]\nType=notify\n" +
-		"ExecStart=" + exe + " " + progArg + " notify 0s READY=1 \"sleep 100ms\" MAINPID=" + strconv.Itoa(gone.Process.Pid) + "\n"})
+		"ExecStart=" + exe + " " + progArg + " notify 0s READY=1 \"sleep 100ms\" MAINPID=" + strconv.Itoa(gone.Pid) + "\n"})
 	require.NoError(t, f.m.Start(ctx, "n.service"))
 	main := f.status(t, "n.service").MainPID
 	require.Eventually(t, func() bool { return strings.Contains(f.log.String(), "MAINPID= names no process left") },

@@ -46,7 +46,8 @@ func (h *timerHost) run(ctx context.Context) {
 			}
 		}()
 	}
-	zones := h.watchZones(ctx) // nil when TZ is set or there is no watch
+	zones, closeZones := h.watchZones() // nil when TZ is set or there is no watch
+	defer closeZones()
 	last := h.current()
 	for {
 		h.mu.Lock()
@@ -106,10 +107,10 @@ func (h *timerHost) run(ctx context.Context) {
 }
 
 // watchZones reports changes of /etc/localtime, unless TZ is set: then Go
-// and every child take the zone from TZ.
-func (h *timerHost) watchZones(ctx context.Context) <-chan struct{} {
+// and every child take the zone from TZ. The close func ends the watch.
+func (h *timerHost) watchZones() (<-chan struct{}, func()) {
 	if _, set := os.LookupEnv("TZ"); set {
-		return nil
+		return nil, func() {}
 	}
 	open := h.newZones
 	if open == nil {
@@ -118,14 +119,10 @@ func (h *timerHost) watchZones(ctx context.Context) <-chan struct{} {
 	w, err := open()
 	if err != nil {
 		h.log.Warn("timers: a change of /etc/localtime is not seen; calendar timers keep the zone boxinit started with", "err", err)
-		return nil
+		return nil, func() {}
 	}
 	h.zoneData, _ = os.ReadFile(filepath.Join(h.root, "/etc/localtime")) // what time.Local was read from
 	changes := make(chan struct{}, 1)
-	go func() {
-		<-ctx.Done()
-		w.Close()
-	}()
 	go func() {
 		for w.Wait() == nil {
 			select {
@@ -134,7 +131,7 @@ func (h *timerHost) watchZones(ctx context.Context) <-chan struct{} {
 			}
 		}
 	}()
-	return changes
+	return changes, func() { w.Close() }
 }
 
 // reloadZone reads /etc/localtime again; true when it holds another zone

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/boxinit/boxinit/internal/services"
+	"github.com/boxinit/boxinit/internal/testutil"
 	"github.com/boxinit/boxinit/internal/timers"
 	"github.com/boxinit/boxinit/internal/units"
 )
@@ -446,15 +446,14 @@ func TestTimerLoop_TheSameTimeZoneWrittenAgainChangesNoPlan(t *testing.T) {
 		os.Unsetenv("TZ")
 		t.Cleanup(func() { os.Setenv("TZ", tz) })
 	}
-	var logged bytes.Buffer
-	var mu sync.Mutex
+	logged := &testutil.SyncBuffer{}
 	w := fakeTimers(t, time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC), map[string]string{
 		"nine.timer":   "[Timer]\nOnCalendar=*-*-* 09:00:00\nAccuracySec=1us\n",
 		"nine.service": "[Service]\nType=oneshot\nExecStart=/bin/true\n",
 	}, func(w *fakeWorld) {
 		w.h.newZones = func() (zoneWatch, error) { return zones, nil }
 		w.h.zone.Store(time.UTC)
-		w.h.log = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logged}, nil))
+		w.h.log = slog.New(slog.NewTextHandler(logged, nil))
 	})
 	w.alarm.armedFor(t, time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	for range 2 { // no /etc/localtime before, none after: UTC both times
@@ -465,18 +464,5 @@ func TestTimerLoop_TheSameTimeZoneWrittenAgainChangesNoPlan(t *testing.T) {
 		}
 	}
 	time.Sleep(100 * time.Millisecond) // the loop has taken them (a change would be logged)
-	mu.Lock()
-	defer mu.Unlock()
 	assert.NotContains(t, logged.String(), "time zone changed")
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -30,21 +30,11 @@ import (
 
 func starter(t *testing.T) Starter { return testreaper.Get(t) }
 
-// command runs argv through the test process's reaper and returns its
-// output (stdout and stderr) and exit code. Once a test of this package
-// has started the reaper it is the one owner of wait4, and os/exec's own
-// wait would race it ("waitid: no child processes").
+// command runs argv through the test process's reaper (testreaper.Run)
+// and returns its output and exit code.
 func command(t *testing.T, argv ...string) (string, int) {
 	t.Helper()
-	out, err := os.CreateTemp(t.TempDir(), "out")
-	require.NoError(t, err)
-	defer out.Close()
-	p, err := testreaper.Get(t).Start(&reaper.Cmd{Args: argv, Stdout: out, Stderr: out})
-	require.NoError(t, err)
-	code := p.ExitCode()
-	b, err := os.ReadFile(out.Name())
-	require.NoError(t, err)
-	return string(b), code
+	return testreaper.Run(t, &reaper.Cmd{Args: argv})
 }
 
 func pubKey(t testing.TB, comment string) string {

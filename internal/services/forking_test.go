@@ -172,12 +172,7 @@ func TestService_AUsersForeignMAINPIDIsRefused(t *testing.T) {
 	victim := exec.Command("sleep", "100")
 	require.NoError(t, victim.Start())
 	t.Cleanup(func() { _ = victim.Process.Kill(); _ = victim.Wait() })
-	exe, _ := os.Executable()
-	prog := filepath.Join(t.TempDir(), "prog") // a copy the user can run
-	data, err := os.ReadFile(exe)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(prog, data, 0o755))
-	testutil.OpenToOthers(t, filepath.Dir(prog))
+	prog := progForOthers(t)
 	f := setup(t, map[string]string{"n.service": "[Service]\nType=notify\nUser=nobody\n" +
 		"ExecStart=" + prog + " " + progArg + " notify 0s READY=1 \"sleep 200ms\" MAINPID=" + strconv.Itoa(victim.Process.Pid) + "\n"})
 	require.NoError(t, f.m.Start(ctx, "n.service"), f.log.String())
@@ -245,12 +240,7 @@ func TestService_AHandOverKeepsTheServiceUp(t *testing.T) {
 // not make the unit ready.
 func TestService_NotifyAccessAllRefusesAnOutsider(t *testing.T) {
 	testutil.RequireRoot(t)
-	exe, _ := os.Executable()
-	prog := filepath.Join(t.TempDir(), "prog") // a copy nobody can run
-	data, err := os.ReadFile(exe)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(prog, data, 0o755))
-	testutil.OpenToOthers(t, filepath.Dir(prog))
+	prog := progForOthers(t)
 	f := setup(t, map[string]string{"w.service": "[Service]\nType=notify\nNotifyAccess=all\nTimeoutStartSec=1500ms\nExecStart=/bin/sleep 100\n"})
 	testutil.OpenToOthers(t, f.root)
 	h := fnv.New32a()
@@ -260,16 +250,25 @@ func TestService_NotifyAccessAllRefusesAnOutsider(t *testing.T) {
 	started := make(chan error, 1)
 	go func() { started <- f.m.Start(ctx, "w.service") }()
 	require.Eventually(t, func() bool { _, err := os.Stat(sock); return err == nil }, 5*time.Second, 10*time.Millisecond)
-	out, err := os.CreateTemp(t.TempDir(), "out")
-	require.NoError(t, err)
-	p, err := testreaper.Get(t).Start(&reaper.Cmd{Args: []string{prog, progArg, "notify", "0s", "READY=1", "exit 0"},
-		Env: []string{"NOTIFY_SOCKET=" + sock}, Stdout: out, Stderr: out,
-		Sys: &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}})
-	require.NoError(t, err)
-	log, _ := os.ReadFile(out.Name())
-	require.Zero(t, p.ExitCode(), "the outsider's message was sent: %s", log)
+	log, code := testreaper.Run(t, &reaper.Cmd{Args: []string{prog, progArg, "notify", "0s", "READY=1", "exit 0"},
+		Env: []string{"NOTIFY_SOCKET=" + sock}, Sys: &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}})
+	require.Zero(t, code, "the outsider's message was sent: %s", log)
 
-	err = <-started
+	err := <-started
 	require.Error(t, err, "the outsider's READY=1 made the unit ready")
 	assert.Contains(t, err.Error(), "READY=1")
+}
+
+// progForOthers is a copy of the test binary (the test program's daemon)
+// that other users can run: the build's own directory is 0700.
+func progForOthers(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	data, err := os.ReadFile(exe)
+	require.NoError(t, err)
+	prog := filepath.Join(t.TempDir(), "prog")
+	require.NoError(t, os.WriteFile(prog, data, 0o755))
+	testutil.OpenToOthers(t, filepath.Dir(prog))
+	return prog
 }

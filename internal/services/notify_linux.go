@@ -65,11 +65,11 @@ func listenNotify(host, inRoot string) (*notifySocket, error) {
 	return &notifySocket{conn: conn, path: inRoot, host: host}, nil
 }
 
-// serve hands each message to handle, in order, until the socket is
+// serve hands each message to n.handle, in order, until the socket is
 // closed. It and drain take the messages under one lock, so a message is
 // handled once, and everything queued before a drain began is handled when
 // the drain returns.
-func (n *notifySocket) serve(handle func(notifyMsg)) {
+func (n *notifySocket) serve() {
 	rc, err := n.conn.SyscallConn()
 	if err != nil {
 		return
@@ -86,16 +86,16 @@ func (n *notifySocket) serve(handle func(notifyMsg)) {
 			if !ok {
 				return false // nothing queued: wait in the poller
 			}
-			handle(m)
+			n.handle(m)
 		}
 	})
 }
 
-// drain hands the messages queued now to handle, from another goroutine
+// drain hands the messages queued now to n.handle, from another goroutine
 // than serve's: a main process's end is taken as final only once what it
 // sent before it ended (a MAINPID=) has been handled, as systemd reads
 // notifications before SIGCHLD.
-func (n *notifySocket) drain(handle func(notifyMsg)) {
+func (n *notifySocket) drain() {
 	rc, err := n.conn.SyscallConn()
 	if err != nil {
 		return
@@ -108,7 +108,7 @@ func (n *notifySocket) drain(handle func(notifyMsg)) {
 			if err != nil || !ok {
 				return
 			}
-			handle(m)
+			n.handle(m)
 		}
 	})
 }

@@ -378,7 +378,7 @@ func (s *service) prepare(starting bool) (*execContext, error) {
 		n.handle = s.notifyHandler(ready, s.gen, id.UID)
 		s.notify, s.ready = n, ready
 		s.mu.Unlock()
-		go n.serve(n.handle)
+		go n.serve()
 		// The services run in boxinit's own file system (no chroot): the
 		// variables carry paths as the process sees them (the same under /).
 		extra["NOTIFY_SOCKET"] = n.host

@@ -68,7 +68,7 @@ func (s *service) watch(gen int, done <-chan struct{}) {
 	if n != nil {
 		// What the main process sent before it ended (a MAINPID= handing
 		// over to another) is handled before its end is taken as final.
-		n.drain(n.handle)
+		n.drain()
 	}
 	s.mu.Lock()
 	stale := s.gen != gen || s.stopping || s.mainDone != done // a MAINPID= replaced it

@@ -9,6 +9,7 @@ package testreaper
 import (
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 
@@ -29,4 +30,33 @@ func Get(t testing.TB) *reaper.Reaper {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// Run runs c through the test process's reaper to its end and returns what
+// it printed (stdout and stderr, unless c sets them) and its exit code. A
+// test process that has the reaper must run every child so: os/exec's own
+// wait races the reap loop ("waitid: no child processes").
+func Run(t testing.TB, c *reaper.Cmd) (output string, code int) {
+	t.Helper()
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if c.Stdout == nil {
+		c.Stdout = out
+	}
+	if c.Stderr == nil {
+		c.Stderr = out
+	}
+	p, err := Get(t).Start(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code = p.ExitCode()
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), code
 }

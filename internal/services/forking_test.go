@@ -272,3 +272,17 @@ func progForOthers(t *testing.T) string {
 	testutil.OpenToOthers(t, filepath.Dir(prog))
 	return prog
 }
+
+// A notify daemon that says READY=1 and exits at once started: its message
+// was queued before its end, and is read before the end is judged (here
+// the reader is held back 200 ms, as a busy one would be).
+func TestService_READYSentJustBeforeTheMainProcessEndsStillCounts(t *testing.T) {
+	exe, _ := os.Executable()
+	beforeNotify = func(notifyMsg) { time.Sleep(200 * time.Millisecond) }
+	t.Cleanup(func() { beforeNotify = nil })
+	f := setup(t, map[string]string{"r.service": "[Service]\nType=notify\n" +
+		"ExecStart=" + exe + " " + progArg + " notify 0s READY=1 \"exit 0\"\n"})
+	require.NoError(t, f.m.Start(ctx, "r.service"), f.log.String())
+	st := f.eventually(t, "r.service", func(st Status) bool { return st.ActiveState == Inactive }, "ended")
+	assert.Equal(t, "success", st.Result)
+}

@@ -197,11 +197,16 @@ func (s *service) awaitReady(p *reaper.Proc, mark reaper.Mark, deadline time.Tim
 	select {
 	case <-ready:
 	case <-p.Done():
-		e := exitOf(p.Wait())
-		s.mu.Lock()
-		s.lastExit = &e
-		s.mu.Unlock()
-		return &exitError{argv: []string{s.svc.ExecStart[0].Path}, exit: e}
+		s.drainNotify() // a READY=1 it sent before it ended still counts
+		select {
+		case <-ready:
+		default:
+			e := exitOf(p.Wait())
+			s.mu.Lock()
+			s.lastExit = &e
+			s.mu.Unlock()
+			return &exitError{argv: []string{s.svc.ExecStart[0].Path}, exit: e}
+		}
 	case <-timeout:
 		return &timeoutError{what: "READY=1"}
 	case <-abort:

@@ -59,17 +59,23 @@ func (s *service) shouldRestart(e Exit, timedOut bool) bool {
 	return false
 }
 
-// watch waits for the main process of one start to end on its own.
-func (s *service) watch(gen int, done <-chan struct{}) {
-	<-done
+// drainNotify handles the notify messages queued now (see
+// notifySocket.drain); a service without a notify socket has none.
+func (s *service) drainNotify() {
 	s.mu.Lock()
 	n := s.notify
 	s.mu.Unlock()
 	if n != nil {
-		// What the main process sent before it ended (a MAINPID= handing
-		// over to another) is handled before its end is taken as final.
 		n.drain()
 	}
+}
+
+// watch waits for the main process of one start to end on its own.
+func (s *service) watch(gen int, done <-chan struct{}) {
+	<-done
+	// What the main process sent before it ended (a MAINPID= handing over
+	// to another) is handled before its end is taken as final.
+	s.drainNotify()
 	s.mu.Lock()
 	stale := s.gen != gen || s.stopping || s.mainDone != done // a MAINPID= replaced it
 	s.mu.Unlock()

@@ -121,7 +121,7 @@ func (h *timerHost) watchZones() (<-chan struct{}, func()) {
 		h.log.Warn("timers: a change of /etc/localtime is not seen; calendar timers keep the zone boxinit started with", "err", err)
 		return nil, func() {}
 	}
-	h.zoneData, _ = os.ReadFile(filepath.Join(h.root, "/etc/localtime")) // what time.Local was read from
+	_, h.zoneData, _ = timers.LoadZone(h.root) // what time.Local was read from
 	changes := make(chan struct{}, 1)
 	go func() {
 		for w.Wait() == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -81,14 +82,33 @@ func (w *ZoneWatch) Close() error { return w.f.Close() }
 // /etc/localtime, UTC when there is none (data nil). A file that is no zone
 // is an error (the zone in use stays). data is the file's content, to tell
 // a new zone from the same one written again.
+//
+// Only a regular file of at most maxZoneFile bytes is read (tzdata's are a
+// few KiB): PID 1's timer loop reads it, and a FIFO or a device there must
+// not hang it or fill its memory.
 func LoadZone(root string) (z *time.Location, data []byte, err error) {
-	data, err = os.ReadFile(filepath.Join(root, "/etc", localtime))
+	path := filepath.Join(root, "/etc", localtime)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return time.UTC, nil, nil
 	}
 	if err != nil {
 		return nil, nil, err
 	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > maxZoneFile {
+		return nil, nil, fmt.Errorf("%s: not a regular file of at most %d bytes (%s, %d bytes)", path, maxZoneFile, fi.Mode().Type(), fi.Size())
+	}
+	if data, err = io.ReadAll(io.LimitReader(f, maxZoneFile)); err != nil {
+		return nil, nil, err
+	}
 	z, err = time.LoadLocationFromTZData("Local", data)
 	return z, data, err
 }
+
+// maxZoneFile bounds /etc/localtime; tzdata's zone files are a few KiB.
+const maxZoneFile = 1 << 20

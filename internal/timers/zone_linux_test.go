@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 const berlin = "/usr/share/zoneinfo/Europe/Berlin"
@@ -90,4 +91,21 @@ func TestLoadZone_IsTheRootsLocaltimeOrUTCWithoutOne(t *testing.T) {
 	assert.Equal(t, data, got)
 	_, offset := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC).In(z).Zone()
 	assert.Equal(t, 3600, offset, "CET in December")
+}
+
+// /etc/localtime is read by PID 1's timer loop: a FIFO there (or anything
+// that is not a regular file, or a huge one) is refused at once, not read
+// for ever.
+func TestLoadZone_RefusesAFIFOAtOnceRatherThanWaitingOnIt(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc"), 0o755))
+	require.NoError(t, unix.Mkfifo(filepath.Join(root, "etc/localtime"), 0o644))
+	done := make(chan error, 1)
+	go func() { _, _, err := LoadZone(root); done <- err }()
+	select {
+	case err := <-done:
+		assert.ErrorContains(t, err, "not a regular file")
+	case <-time.After(2 * time.Second):
+		t.Fatal("LoadZone waits on the FIFO")
+	}
 }
